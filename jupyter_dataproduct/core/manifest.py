@@ -1,0 +1,148 @@
+"""``dataproduct.yaml``: the manifest that defines a product, and how it is loaded.
+
+Loading turns every problem into a :class:`ManifestError` that names the file, the key
+path (``model.entities.patients.columns.age.type``) and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ManifestError
+from .model import NAME_PATTERN, Model
+from .sources import SourceSpec
+
+MANIFEST_FILE = "dataproduct.yaml"
+SEMVER_PATTERN = r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+
+
+class Owner(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    email: str = ""
+
+
+class Manifest(BaseModel):
+    """The whole of ``dataproduct.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", title="dataproduct.yaml")
+
+    name: str = Field(pattern=NAME_PATTERN, description="Short machine name, lower_snake_case.")
+    version: str = Field(pattern=SEMVER_PATTERN, description="Semantic version of the product, e.g. 1.2.0.")
+    title: str = ""
+    description: str = ""
+    owners: list[Owner] = Field(default_factory=list)
+    license: str = ""
+    sources: dict[str, SourceSpec] = Field(min_length=1)
+    model: Model
+    protocols: str = Field("protocols", description="Folder of protocol YAML files.")
+    plugins: str = Field("plugins", description="Folder of Python and R plugins.")
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _owner_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _entities_use_known_sources(self) -> "Manifest":
+        for name, entity in self.model.entities.items():
+            if entity.source not in self.sources:
+                raise ValueError(
+                    f"entity {name!r} reads source {entity.source!r}, which is not defined; "
+                    f"defined sources: {sorted(self.sources)}"
+                )
+        return self
+
+    def config_for_hash(self) -> dict[str, Any]:
+        """The part of the manifest that shapes snapshot content (not the prose)."""
+        return {
+            "sources": {k: v.model_dump(exclude={"description"}) for k, v in self.sources.items()},
+            "model": self.model.model_dump(
+                exclude={"entities": {"__all__": {"title", "description"}}}
+            ),
+        }
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """JSON Schema of ``dataproduct.yaml``, for editors and validation elsewhere."""
+    schema = Manifest.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def load_manifest(folder: Path) -> Manifest:
+    """Read and validate ``folder/dataproduct.yaml``."""
+    file = Path(folder) / MANIFEST_FILE
+    data = read_yaml_mapping(file)
+    return validate_model(Manifest, data, file)
+
+
+def read_yaml_mapping(file: Path) -> dict[str, Any]:
+    if not file.is_file():
+        raise ManifestError(f"{file}: file not found.", details={"file": str(file)})
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" line {where.line + 1}" if where is not None else ""
+        raise ManifestError(
+            f"{file}:{line} is not valid YAML: {getattr(exc, 'problem', exc)}",
+            details={"file": str(file)},
+        ) from exc
+    if not isinstance(data, dict):
+        raise ManifestError(
+            f"{file}: expected a mapping of keys at the top level, found {type(data).__name__}.",
+            details={"file": str(file)},
+        )
+    return data
+
+
+def validate_model(cls: type[BaseModel], data: dict[str, Any], file: Path) -> Any:
+    """Validate ``data`` against ``cls``; raise one ManifestError listing every problem."""
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe_problem(error) for error in exc.errors()]
+        lines = "\n".join(f"  - {p['path'] or '(top level)'}: {p['message']}" for p in problems)
+        raise ManifestError(
+            f"{file}: {len(problems)} problem(s):\n{lines}",
+            details={"file": str(file), "problems": problems},
+        ) from None
+
+
+def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
+    # Drop pydantic's internal steps (union tags, validator names) from the path so it
+    # reads as the key path a person typed.
+    path = [str(p) for p in error["loc"] if not _is_internal_step(p)]
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "literal_error" or error["type"] == "union_tag_invalid":
+        message = message.replace("Input should be", "expected one of")
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling; see `dataproduct schema` for allowed keys)"
+    elif error["type"] == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        message = f"{error['input']!r} does not match the required pattern {pattern}"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return {"path": ".".join(path), "message": message, "input": _short(error.get("input"))}
+
+
+def _is_internal_step(step: Any) -> bool:
+    return isinstance(step, str) and (
+        step in {"csv", "parquet", "json", "ndjson", "sqlite", "postgres"} or "[" in step or step.startswith("function-")
+    )
+
+
+def _short(value: Any) -> Any:
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return value if len(text) <= 80 else text[:77] + "..."

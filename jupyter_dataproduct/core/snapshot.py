@@ -1,0 +1,219 @@
+"""Published snapshots: the store on disk, addressing (ids, prefixes, tags), verification.
+
+Layout under the product's store folder (``.dataproduct/`` by default)::
+
+    snapshots/<id>/snapshot.json        schema, rows, sha256 per file, sources, config hash
+    snapshots/<id>/entities/<name>.parquet
+    tags/<tag>                          one file per tag holding a snapshot id
+    tmp/                                builds in progress (never read as snapshots)
+
+A snapshot folder appears only by one atomic rename of a finished build and is never
+written again; its files are made read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .errors import AmbiguousSnapshotError, IntegrityError, InvalidNameError, SnapshotNotFoundError
+from .hashing import sha256_file, sha256_json
+
+SNAPSHOT_FORMAT = 1
+SNAPSHOT_FILE = "snapshot.json"
+SHORT_ID = 12
+MIN_PREFIX = 4
+LATEST = "latest"
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def snapshot_id(config_hash: str, source_fingerprints: dict[str, str]) -> str:
+    """The id of a snapshot: a hash of everything that determines its content."""
+    return sha256_json({"format": SNAPSHOT_FORMAT, "config": config_hash, "sources": source_fingerprints})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A published snapshot, read from its ``snapshot.json``."""
+
+    path: Path
+    info: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.info["id"]
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:SHORT_ID]
+
+    @property
+    def created(self) -> str:
+        return self.info["created"]
+
+    @property
+    def entities(self) -> dict[str, dict[str, Any]]:
+        return self.info["entities"]
+
+    def rows(self) -> dict[str, int]:
+        return {name: meta["rows"] for name, meta in self.entities.items()}
+
+    def entity_file(self, entity: str) -> Path:
+        from .errors import EntityNotFoundError
+
+        if entity not in self.entities:
+            raise EntityNotFoundError(
+                f"Snapshot {self.short_id} has no entity {entity!r}; entities: {sorted(self.entities)}",
+                details={"entity": entity, "allowed": sorted(self.entities)},
+            )
+        return self.path / self.entities[entity]["file"]
+
+    def scan(self, entity: str) -> pl.LazyFrame:
+        """Lazy frame of one entity of this snapshot."""
+        return pl.scan_parquet(self.entity_file(entity))
+
+    def verify(self) -> list[dict[str, str]]:
+        """Recompute every hash; return the problems found (empty when intact)."""
+        problems = []
+        expected_id = snapshot_id(self.info["config_hash"], {k: v["fingerprint"] for k, v in self.info["sources"].items()})
+        if expected_id != self.id or self.path.name != self.id:
+            problems.append({"file": SNAPSHOT_FILE, "problem": "snapshot.json was edited: its id does not match its content"})
+        listed = {SNAPSHOT_FILE}
+        for name, meta in self.entities.items():
+            file = self.path / meta["file"]
+            listed.add(meta["file"])
+            if not file.is_file():
+                problems.append({"file": meta["file"], "problem": "missing"})
+            elif sha256_file(file) != meta["sha256"]:
+                problems.append({"file": meta["file"], "problem": "changed (sha256 differs)"})
+        for file in sorted(self.path.rglob("*")):
+            relative = file.relative_to(self.path).as_posix()
+            if file.is_file() and relative not in listed:
+                problems.append({"file": relative, "problem": "unexpected file (not part of the snapshot)"})
+        return problems
+
+
+class SnapshotStore:
+    """The snapshots of one product, on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.snapshots_dir = self.root / "snapshots"
+        self.tags_dir = self.root / "tags"
+        self.tmp_dir = self.root / "tmp"
+
+    # -- listing and addressing ------------------------------------------------------
+
+    def ids(self) -> list[str]:
+        if not self.snapshots_dir.is_dir():
+            return []
+        return [p.name for p in self.snapshots_dir.iterdir() if (p / SNAPSHOT_FILE).is_file()]
+
+    def get(self, snapshot_id: str) -> Snapshot:
+        path = self.snapshots_dir / snapshot_id
+        try:
+            info = json.loads((path / SNAPSHOT_FILE).read_text())
+        except FileNotFoundError:
+            raise SnapshotNotFoundError(f"No snapshot with id {snapshot_id}.") from None
+        except json.JSONDecodeError as exc:
+            raise IntegrityError(f"Snapshot {snapshot_id[:SHORT_ID]}: snapshot.json is corrupt ({exc}).") from None
+        return Snapshot(path=path, info=info)
+
+    def list(self) -> list[Snapshot]:
+        """All snapshots, newest first."""
+        return sorted((self.get(i) for i in self.ids()), key=lambda s: (s.created, s.id), reverse=True)
+
+    def exists(self, snapshot_id: str) -> bool:
+        return (self.snapshots_dir / snapshot_id / SNAPSHOT_FILE).is_file()
+
+    def resolve(self, ref: str) -> Snapshot:
+        """Find a snapshot by tag, ``latest``, full id or unique id prefix."""
+        ref = ref.strip()
+        if ref == LATEST:
+            snapshots = self.list()
+            if not snapshots:
+                raise SnapshotNotFoundError("This product has no snapshot yet; build one with `dataproduct build`.")
+            return snapshots[0]
+        tagged = self.tags().get(ref)
+        if tagged is not None:
+            return self.get(tagged)
+        if not _HEX.match(ref) or len(ref) < MIN_PREFIX:
+            raise SnapshotNotFoundError(
+                f"No snapshot {ref!r}: not a tag ({', '.join(sorted(self.tags())) or 'none defined'}), "
+                f"not 'latest', and not an id prefix (at least {MIN_PREFIX} hex digits).",
+                details={"ref": ref, "tags": sorted(self.tags())},
+            )
+        matches = sorted(i for i in self.ids() if i.startswith(ref))
+        if not matches:
+            raise SnapshotNotFoundError(f"No snapshot id starts with {ref!r}.", details={"ref": ref})
+        if len(matches) > 1:
+            candidates = [m[:SHORT_ID] for m in matches]
+            raise AmbiguousSnapshotError(
+                f"Snapshot prefix {ref!r} is ambiguous; it matches {', '.join(candidates)}. Give more digits.",
+                details={"ref": ref, "candidates": matches},
+            )
+        return self.get(matches[0])
+
+    # -- tags ------------------------------------------------------------------------
+
+    def tags(self) -> dict[str, str]:
+        if not self.tags_dir.is_dir():
+            return {}
+        return {p.name: p.read_text().strip() for p in self.tags_dir.iterdir() if TAG_PATTERN.match(p.name)}
+
+    def tags_by_snapshot(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for tag, target in sorted(self.tags().items()):
+            found.setdefault(target, []).append(tag)
+        return found
+
+    def tag(self, name: str, ref: str) -> Snapshot:
+        """Point tag ``name`` at the snapshot ``ref`` (moving it if it exists)."""
+        validate_tag_name(name)
+        snapshot = self.resolve(ref)
+        self.tags_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.tags_dir / name, snapshot.id + "\n")
+        return snapshot
+
+    def untag(self, name: str) -> None:
+        validate_tag_name(name)
+        try:
+            (self.tags_dir / name).unlink()
+        except FileNotFoundError:
+            raise SnapshotNotFoundError(f"No tag {name!r}; tags: {sorted(self.tags()) or 'none'}") from None
+
+
+def validate_tag_name(name: str) -> None:
+    if name == LATEST or not TAG_PATTERN.match(name) or _HEX.match(name):
+        raise InvalidNameError(
+            f"Tag {name!r} is not allowed: use letters, digits, '.', '_' or '-' (up to 64, starting "
+            "with a letter or digit), not only hex digits (they would read as an id), and not 'latest'.",
+            details={"name": name},
+        )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a small file so readers see the old or the new content, never a torn one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

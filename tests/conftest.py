@@ -1,0 +1,118 @@
+"""Fixtures that build real data products in temporary folders.
+
+- ``tiny_product``: a two-entity product (people, visits) from small CSV files, written
+  fresh for each test, for fast and precise tests.
+- ``actg_product``: a copy of ``examples/actg175`` (the real ACTG 175 trial data).
+- ``write_product``: a factory to write any manifest plus data files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from jupyter_dataproduct.core.product import Product
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "actg175"
+
+TINY_MANIFEST = """\
+name: tiny
+version: 0.1.0
+title: Tiny product
+description: Two small entities for tests.
+owners: [Test Team]
+license: CC0
+sources:
+  people: {kind: csv, path: data/people.csv}
+  visits: {kind: csv, path: data/visits.csv}
+model:
+  entities:
+    people:
+      source: people
+      key: id
+      columns:
+        id: {type: int, required: true, collection: Identification}
+        name: {type: string, collection: Identification}
+        age: {type: int, unit: years, collection: Demographics, description: Age at entry}
+        group: {type: category, labels: {1: control, 2: treated}, collection: Treatment, source: grp}
+        smoker: {type: bool, collection: Demographics}
+        enrolled: {type: date, collection: Dates}
+        age_months: {type: int, derive: age * 12, unit: months, collection: Demographics}
+    visits:
+      source: visits
+      key: [person_id, week]
+      filter: week >= 0
+      columns:
+        person_id: {type: int, references: people.id, required: true}
+        week: {type: int, required: true}
+        weight: {type: float, unit: kg}
+"""
+
+TINY_PEOPLE = """\
+id,name,age,grp,smoker,enrolled
+1,Ada,34,1,0,2024-01-05
+2,Bo,51,2,1,2024-02-11
+3,Cy,29,1,0,2024-03-20
+4,Di,62,2,1,2024-04-02
+5,Ed,45,2,0,2024-05-17
+"""
+
+TINY_VISITS = """\
+person_id,week,weight
+1,0,70.5
+1,4,69.8
+2,0,88.0
+2,4,87.1
+3,0,61.2
+4,0,79.9
+5,0,90.3
+5,4,
+1,-1,70.0
+"""
+
+
+@pytest.fixture
+def write_product(tmp_path: Path) -> Callable[..., Path]:
+    """Write a product folder: ``write_product(manifest_text, {"data/x.csv": "..."})``."""
+
+    def write(manifest: str, files: dict[str, str | bytes] | None = None, name: str = "product") -> Path:
+        folder = tmp_path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "dataproduct.yaml").write_text(textwrap.dedent(manifest))
+        for relative, content in (files or {}).items():
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content)
+        return folder
+
+    return write
+
+
+@pytest.fixture
+def tiny_dir(write_product) -> Path:
+    return write_product(TINY_MANIFEST, {"data/people.csv": TINY_PEOPLE, "data/visits.csv": TINY_VISITS}, name="tiny")
+
+
+@pytest.fixture
+def tiny_product(tiny_dir: Path) -> Product:
+    return Product.open(tiny_dir)
+
+
+@pytest.fixture
+def actg_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "actg175"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".dataproduct"))
+    return target
+
+
+@pytest.fixture
+def actg_product(actg_dir: Path) -> Product:
+    return Product.open(actg_dir)
