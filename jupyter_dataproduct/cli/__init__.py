@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
-from . import build, dictionary, diff, init, schema, snapshots, tag, validate, verify
+from . import artifacts, build, dictionary, diff, history, init, plugins, protocols, run, schema, snapshots, tag, test, validate, verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,5 +18,8 @@ def main() -> None:
     """Build, inspect and verify data products."""
 
 
-for module in (init, validate, schema, build, snapshots, verify, tag, diff, dictionary):
+for module in (
+    init, validate, schema, build, snapshots, verify, tag, diff, dictionary,
+    protocols, plugins, run, test, artifacts, history,
+):
     main.add_command(module.command)

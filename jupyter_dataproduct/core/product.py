@@ -11,12 +11,23 @@ import os
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
+from .artifacts import ArtifactInfo, ArtifactStore
 from .build import BuildResult, build_snapshot
+from .cohort import Cohort
 from .diff import diff_snapshots
 from .dictionary import data_dictionary
-from .errors import ManifestError
+from .engine import PLUGIN_VERSION, adhoc_spec, bind_parameters, execute
+from .errors import ManifestError, ParameterError
+from .history import History, HistoryEntry
 from .manifest import MANIFEST_FILE, Manifest, load_manifest
+from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
+from .plugins import PluginSpec
 from .progress import ProgressCallback
+from .protocol import LoadedProtocol, ProtocolCatalog, ProtocolSpec
+from .repository import Repository
+from .result import Result
 from .snapshot import Snapshot, SnapshotStore
 
 STORE_DIR = ".dataproduct"
@@ -34,7 +45,11 @@ class Product:
                 "Create one with `dataproduct init NAME`.",
                 details={"path": str(self.path)},
             )
-        self.store = SnapshotStore(Path(store_dir) if store_dir else self.path / STORE_DIR)
+        store_root = Path(store_dir) if store_dir else self.path / STORE_DIR
+        self.store = SnapshotStore(store_root)
+        self.artifacts = ArtifactStore(store_root / "artifacts")
+        self.history = History(store_root / "history")
+        self.repository = Repository(self.path)
         self._manifest: Manifest | None = None
         self._manifest_stamp: tuple[int, int] | None = None
 
@@ -95,3 +110,234 @@ class Product:
                 details={"ref": ref},
             )
         return rest
+
+    # -- protocols and plugins ----------------------------------------------------------------
+
+    def protocols(self) -> ProtocolCatalog:
+        """Every protocol version in the product (re-read when files change)."""
+        return self.repository.protocols(self.manifest)
+
+    def protocol(self, ref: str) -> LoadedProtocol:
+        """``name`` (newest version) or ``name@version``."""
+        return self.repository.protocol(self.manifest, ref)
+
+    def plugins(self) -> dict[str, PluginSpec]:
+        return self.repository.plugins(self.manifest)
+
+    def parameter_schema(self, ref: str, snapshot: str = "latest") -> dict[str, Any]:
+        """JSON Schema of a protocol's parameters: the contract forms and clients share."""
+        spec = self.protocol(ref).spec
+        model = self.manifest.model
+        context = self._bind_context(snapshot)
+        properties = {}
+        for name, parameter in spec.parameters.items():
+            choices = None
+            if parameter.choices_from is not None:
+                choices = context.distinct_values(*parameter.choices_from.split(".", 1))
+            properties[name] = json_schema(name, parameter, model, choices)
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": spec.title or spec.name,
+            "description": spec.description,
+            "type": "object",
+            "properties": properties,
+            "required": [n for n, p in spec.parameters.items() if p.is_required],
+            "additionalProperties": False,
+            "$defs": {"cohort_tree": COHORT_TREE_SCHEMA},
+        }
+
+    def bind(self, ref: str, parameters: dict[str, Any] | None = None, snapshot: str = "latest") -> dict[str, Any]:
+        """Validate parameters for a protocol without running it."""
+        return bind_parameters(self.protocol(ref).spec, parameters or {}, self._bind_context(snapshot))
+
+    def run(
+        self,
+        ref: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        snapshot: str = "latest",
+        record: bool = True,
+    ) -> Result:
+        """Run a protocol on a snapshot; the run is recorded in the analysis history."""
+        spec = self.protocol(ref).spec
+        pinned = self.snapshot(snapshot)
+        bound = bind_parameters(spec, parameters or {}, self._bind_context(pinned.id))
+        result = execute(self.manifest, spec, bound, pinned, self.plugins())
+        if record:
+            entry = self.history.record(result)
+            result.provenance["history_id"] = entry.id
+        return result
+
+    def rerun(self, provenance: dict[str, Any], *, record: bool = True) -> Result:
+        """Run again exactly what a provenance describes (same snapshot, version, parameters)."""
+        if provenance.get("product") not in (None, self.name):
+            raise ParameterError(
+                f"This provenance is of product {provenance.get('product')!r}, not {self.name!r}."
+            )
+        if provenance["protocol_version"] == PLUGIN_VERSION:
+            return self.run_plugin(provenance["protocol"], provenance["parameters"], snapshot=provenance["snapshot"], record=record)
+        ref = f"{provenance['protocol']}@{provenance['protocol_version']}"
+        return self.run(ref, provenance["parameters"], snapshot=provenance["snapshot"], record=record)
+
+    def run_plugin(
+        self, name: str, arguments: dict[str, Any] | None = None, *, snapshot: str = "latest", record: bool = True
+    ) -> Result:
+        """Run a plugin directly, without a protocol (e.g. one just written in a notebook cell).
+
+        An argument named after an entity is a cohort of it; a plugin parameter named after
+        an entity and not given receives the whole entity.
+        """
+        plugin = self.repository.plugin(self.manifest, name)
+        arguments = dict(arguments or {})
+        spec = adhoc_spec(plugin, arguments, self.manifest)
+        pinned = self.snapshot(snapshot)
+        bound = bind_parameters(spec, arguments, self._bind_context(pinned.id))
+        result = execute(self.manifest, spec, bound, pinned, {**self.plugins(), name: plugin})
+        result.provenance["protocol_version"] = PLUGIN_VERSION
+        if record:
+            entry = self.history.record(result)
+            result.provenance["history_id"] = entry.id
+        return result
+
+    def history_result(self, entry: HistoryEntry | str) -> Result:
+        """The result of a history entry: stored if it was small, otherwise re-run."""
+        if isinstance(entry, str):
+            entry = self.history.get(entry)
+        stored = self.history.stored_result(entry)
+        return stored if stored is not None else self.rerun(entry.provenance, record=False)
+
+    def save_history_entry(self, entry_id: str, name: str, *, overwrite: bool = False) -> ArtifactInfo:
+        return self.artifacts.save_result(name, self.history_result(entry_id), overwrite=overwrite)
+
+    # -- cohorts as artifacts ---------------------------------------------------------------
+
+    def cohort(self, entity: str, value: Any) -> Cohort:
+        """Validate a cohort (text, tree or saved name) against an entity of the model."""
+        from .cohort import cohort_from_value
+
+        model = self.manifest.model
+        if entity not in model.entities:
+            raise ParameterError(f"No entity {entity!r}; entities: {', '.join(model.entities)}")
+        if isinstance(value, dict) and set(value) == {"artifact"}:
+            return self.artifacts.load_cohort(value["artifact"])
+        return cohort_from_value(value, entity, model.entities[entity])
+
+    def save_cohort(self, name: str, entity: str, value: Any, *, snapshot: str = "latest",
+                    description: str = "", overwrite: bool = False) -> ArtifactInfo:
+        cohort = self.cohort(entity, value)
+        pinned = self.snapshot(snapshot)
+        rows = pinned.scan(entity).filter(cohort.expression(self.manifest.model.entities[entity])).select(pl.len()).collect().item()
+        provenance = {"product": self.name, "product_version": self.manifest.version, "snapshot": pinned.id,
+                      "cohort": cohort.to_json()}
+        return self.artifacts.save_cohort(name, cohort, provenance=provenance, rows=rows,
+                                          description=description, overwrite=overwrite)
+
+    def _bind_context(self, snapshot: str) -> BindContext:
+        def distinct_values(entity: str, column: str) -> list[Any]:
+            values = self.snapshot(snapshot).scan(entity).select(pl.col(column).unique().sort()).collect().to_series()
+            return [v for v in values.to_list() if v is not None]
+
+        return BindContext(self.manifest.model, distinct_values, self.artifacts.load_cohort)
+
+    # -- frames ---------------------------------------------------------------------------
+
+    def frame(
+        self,
+        entity: str,
+        where: Any = None,
+        columns: list[str] | None = None,
+        *,
+        join: list[str] | None = None,
+        snapshot: str = "latest",
+        limit: int | None = None,
+    ) -> pl.LazyFrame:
+        """Rows of an entity (a cohort ``where``), selected columns, related entities joined."""
+        from .builtins import frame as frame_algorithm
+        from .plugins import PluginContext
+
+        if isinstance(where, str) and where.startswith("@"):
+            where = {"artifact": where[1:]}
+        if isinstance(where, dict) and set(where) == {"artifact"}:
+            where = self.artifacts.load_cohort(where["artifact"])
+        context = PluginContext(self.snapshot(snapshot), self.manifest.model)
+        return frame_algorithm(context, entity, where=where, columns=columns, join=join, limit=limit)
+
+    # -- plugins written in a notebook ------------------------------------------------------
+
+    def define_plugin(self, name: str, source: str, language: str = "python") -> PluginSpec:
+        """Define a plugin from source (a notebook cell) for this session; runs at once."""
+        from .plugins import python_plugin_from_source
+
+        _check_plugin_name(name)
+        if language == "python":
+            spec = python_plugin_from_source(name, source)
+        elif language == "r":
+            spec = _r_plugin_from_source(name, source)
+        else:
+            raise ParameterError(f"Plugin language {language!r} is not supported; use python or r.")
+        self.repository.register_session_plugin(spec)
+        return spec
+
+    def export_plugin(self, name: str, *, force: bool = False) -> Path:
+        """Write a session plugin into the product's plugins/ folder."""
+        from .errors import PluginError
+
+        spec = self.repository.session_plugin(name)
+        if spec is None or spec.source is None:
+            raise PluginError(
+                f"No plugin {name!r} defined in this session; define it with %%dataproduct plugin {name}.",
+                details={"plugin": name},
+            )
+        folder = self.path / self.manifest.plugins
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (f"{name}.py" if spec.language == "python" else f"{name}.R")
+        if target.exists() and not force:
+            raise PluginError(
+                f"{target} already exists; export with --force (force=True) to overwrite it.",
+                details={"file": str(target)},
+            )
+        text = _python_plugin_file(name, spec.source) if spec.language == "python" else spec.source
+        from .snapshot import write_atomically
+
+        write_atomically(target, text)
+        self.repository.forget_session_plugin(name)
+        return target
+
+
+def _check_plugin_name(name: str) -> None:
+    import re
+
+    from .errors import InvalidNameError
+
+    if not re.match(r"^[a-z_][a-z0-9_]*$", name):
+        raise InvalidNameError(f"Plugin name {name!r} is not allowed: use lower_snake_case (it names a file).")
+
+
+def _r_plugin_from_source(name: str, source: str) -> PluginSpec:
+    import tempfile
+
+    from .errors import PluginError
+    from .rplugins import load_r_plugins
+
+    folder = Path(tempfile.mkdtemp(prefix="dataproduct-r-"))
+    file = folder / f"{name}.R"
+    file.write_text(source)
+    specs = {s.name: s for s in load_r_plugins(file)}
+    if name not in specs:
+        raise PluginError(
+            f"The R cell defines no function {name!r}; it defines: {', '.join(specs) or 'none'}.",
+            details={"plugin": name},
+        )
+    return specs[name]
+
+
+def _python_plugin_file(name: str, source: str) -> str:
+    import re
+
+    header = []
+    if "from jupyter_dataproduct import plugin" not in source:
+        header.append("from jupyter_dataproduct import plugin")
+    body = source
+    if not re.search(rf"^@plugin.*\n(?:@.*\n)*def {name}\(", source, re.MULTILINE):
+        body = re.sub(rf"^def {name}\(", f"@plugin\ndef {name}(", source, count=1, flags=re.MULTILINE)
+    return ("\n".join(header) + "\n\n" if header else "") + body.rstrip() + "\n"

@@ -1,0 +1,29 @@
+"""Client-wide options (the magics set them from their traitlets config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from ..core.errors import ParameterError
+
+
+@dataclass
+class Options:
+    frame_library: Literal["polars", "pandas"] = "polars"
+    display_max_rows: int = 10
+
+
+options = Options()
+
+
+def as_frame(frame: pl.DataFrame, library: str | None = None) -> Any:
+    """A real polars or pandas frame, as configured."""
+    library = library or options.frame_library
+    if library == "polars":
+        return frame
+    if library == "pandas":
+        return frame.to_pandas()
+    raise ParameterError(f"frame_library {library!r} is not supported; use 'polars' or 'pandas'.")

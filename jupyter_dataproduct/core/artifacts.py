@@ -1,0 +1,189 @@
+"""Artifacts: cohorts, feature sets and result tables saved by name, with provenance.
+
+Layout under the store folder::
+
+    artifacts/objects/<uuid>/artifact.json (+ result.json, tables/*.parquet)
+    artifacts/names/<name>                  holds the uuid of the current object
+
+An object is written completely in a temporary folder and renamed into place; then the
+name file is replaced atomically. A crash at any point leaves the old artifact (or none)
+readable, never a torn one. Names are validated: no path tricks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from .cohort import Cohort
+from .errors import ArtifactError, ArtifactNotFoundError, InvalidNameError
+from .result import Result
+from .snapshot import now_iso, write_atomically
+
+ARTIFACT_FILE = "artifact.json"
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+ArtifactKind = Literal["cohort", "table", "result"]
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    name: str
+    kind: ArtifactKind
+    created: str
+    provenance: dict[str, Any]
+    description: str
+    summary: dict[str, Any]
+    path: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "created": self.created,
+            "provenance": self.provenance,
+            "description": self.description,
+            "summary": self.summary,
+        }
+
+
+def validate_artifact_name(name: str) -> str:
+    if not isinstance(name, str) or not NAME.match(name) or ".." in name:
+        raise InvalidNameError(
+            f"Artifact name {name!r} is not allowed: use letters, digits, '_', '.' or '-' "
+            "(up to 100, starting with a letter or digit, no '..').",
+            details={"name": name},
+        )
+    return name
+
+
+class ArtifactStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+        self.names = self.root / "names"
+
+    def list(self) -> list[ArtifactInfo]:
+        if not self.names.is_dir():
+            return []
+        found = []
+        for file in sorted(self.names.iterdir()):
+            if NAME.match(file.name):
+                try:
+                    found.append(self.info(file.name))
+                except ArtifactNotFoundError:
+                    continue
+        return sorted(found, key=lambda a: a.created, reverse=True)
+
+    def info(self, name: str) -> ArtifactInfo:
+        folder = self._object_folder(name)
+        meta = json.loads((folder / ARTIFACT_FILE).read_text())
+        return ArtifactInfo(
+            name=name,
+            kind=meta["kind"],
+            created=meta["created"],
+            provenance=meta.get("provenance", {}),
+            description=meta.get("description", ""),
+            summary=meta.get("summary", {}),
+            path=folder,
+        )
+
+    def save_cohort(self, name: str, cohort: Cohort, *, provenance: dict[str, Any], rows: int | None = None,
+                    description: str = "", overwrite: bool = False) -> ArtifactInfo:
+        def write(folder: Path) -> dict[str, Any]:
+            (folder / "cohort.json").write_text(json.dumps(cohort.to_json(), indent=2))
+            return {"entity": cohort.entity, "definition": cohort.describe(), "rows": rows}
+
+        return self._save(name, "cohort", write, provenance, description, overwrite)
+
+    def save_table(self, name: str, table: pl.DataFrame, *, provenance: dict[str, Any],
+                   description: str = "", overwrite: bool = False) -> ArtifactInfo:
+        def write(folder: Path) -> dict[str, Any]:
+            table.write_parquet(folder / "table.parquet")
+            return {"rows": table.height, "columns": table.columns}
+
+        return self._save(name, "table", write, provenance, description, overwrite)
+
+    def save_result(self, name: str, result: Result, *, description: str = "", overwrite: bool = False) -> ArtifactInfo:
+        def write(folder: Path) -> dict[str, Any]:
+            result.save_to(folder / "result")
+            return {"tables": {n: t.height for n, t in result.tables.items()}, "values": list(result.values)}
+
+        return self._save(name, "result", write, result.provenance, description, overwrite)
+
+    def load(self, name: str) -> Cohort | pl.DataFrame | Result:
+        info = self.info(name)
+        if info.kind == "cohort":
+            data = json.loads((info.path / "cohort.json").read_text())
+            return Cohort(entity=data["entity"], tree=data["tree"], text=data.get("text"), artifact=name)
+        if info.kind == "table":
+            return pl.read_parquet(info.path / "table.parquet")
+        return Result.load_from(info.path / "result")
+
+    def load_cohort(self, name: str) -> Cohort:
+        value = self.load(name)
+        if not isinstance(value, Cohort):
+            raise ArtifactError(
+                f"Artifact {name!r} is a {self.info(name).kind}, not a cohort.", details={"name": name}
+            )
+        return value
+
+    def delete(self, name: str) -> None:
+        folder = self._object_folder(name)
+        (self.names / name).unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _object_folder(self, name: str) -> Path:
+        validate_artifact_name(name)
+        try:
+            object_id = (self.names / name).read_text().strip()
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(
+                f"No artifact {name!r}; artifacts: {', '.join(sorted(self._names())) or 'none'}",
+                details={"name": name},
+            ) from None
+        folder = self.objects / object_id
+        if not (folder / ARTIFACT_FILE).is_file():
+            raise ArtifactNotFoundError(f"Artifact {name!r} is missing its data.", details={"name": name})
+        return folder
+
+    def _names(self) -> list[str]:
+        return [p.name for p in self.names.iterdir() if NAME.match(p.name)] if self.names.is_dir() else []
+
+    def _save(self, name: str, kind: ArtifactKind, write: Any, provenance: dict[str, Any],
+              description: str, overwrite: bool) -> ArtifactInfo:
+        validate_artifact_name(name)
+        if (self.names / name).exists() and not overwrite:
+            raise ArtifactError(
+                f"An artifact named {name!r} already exists; pass overwrite=True (--force) to replace it.",
+                details={"name": name},
+            )
+        self.objects.mkdir(parents=True, exist_ok=True)
+        self.names.mkdir(parents=True, exist_ok=True)
+        object_id = uuid.uuid4().hex
+        work = self.objects / f".tmp-{object_id}"
+        work.mkdir()
+        try:
+            summary = write(work)
+            meta = {
+                "name": name, "kind": kind, "created": now_iso(), "provenance": provenance,
+                "description": description, "summary": summary,
+            }
+            (work / ARTIFACT_FILE).write_text(json.dumps(meta, indent=2, default=str))
+            work.rename(self.objects / object_id)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        previous = (self.names / name).read_text().strip() if (self.names / name).exists() else None
+        write_atomically(self.names / name, object_id + "\n")
+        if previous:
+            shutil.rmtree(self.objects / previous, ignore_errors=True)
+        return self.info(name)

@@ -1,0 +1,243 @@
+"""Plugins: Python (and R) functions that protocol steps call.
+
+A Python plugin is a function in ``plugins/*.py`` marked with :func:`plugin`::
+
+    import polars as pl
+    from jupyter_dataproduct import plugin
+
+    @plugin(title="CD4 response")
+    def cd4_response(cohort: pl.LazyFrame, threshold: int = 50) -> pl.DataFrame:
+        ...
+
+Type hints decide what a plugin receives for a cohort argument: ``Cohort`` (the filter
+itself), ``pl.LazyFrame`` (the cohort's rows, lazily) or ``pl.DataFrame`` (collected).
+A first parameter named ``ctx`` receives the :class:`PluginContext` (snapshot, model,
+entity frames). A plugin returns a frame, a scalar, a Vega-Lite chart, or a dict of them.
+
+The built-in algorithms (``frame``, ``summary``, ``compare_cohorts``, ``survival``) are
+plugins declared exactly this way, in :mod:`.builtins`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Literal, get_type_hints
+
+import polars as pl
+
+from .cohort import Cohort
+from .errors import DataProductError, PluginError
+from .model import Model
+from .snapshot import Snapshot
+
+PLUGIN_ATTRIBUTE = "__dataproduct_plugin__"
+
+
+@dataclass
+class PluginSpec:
+    """A registered plugin: where it lives and how to call it."""
+
+    name: str
+    function: Callable[..., Any] | None
+    language: Literal["python", "r"] = "python"
+    title: str = ""
+    description: str = ""
+    file: str | None = None
+    line: int | None = None
+    builtin: bool = False
+    parameters: list[str] = field(default_factory=list)
+    source: str | None = None  # R code, or the Python cell a notebook plugin came from
+
+    @property
+    def location(self) -> str:
+        if self.builtin:
+            return "built-in"
+        return f"{self.file}:{self.line}" if self.line else str(self.file)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "language": self.language,
+            "title": self.title,
+            "description": self.description,
+            "file": self.file,
+            "line": self.line,
+            "builtin": self.builtin,
+            "parameters": self.parameters,
+        }
+
+
+def plugin(
+    name: str | Callable[..., Any] | None = None, *, title: str = "", description: str = ""
+) -> Any:
+    """Mark a function as a plugin. Use as ``@plugin`` or ``@plugin("name", title=...)``."""
+
+    def mark(function: Callable[..., Any]) -> Callable[..., Any]:
+        doc = inspect.getdoc(function) or ""
+        setattr(
+            function,
+            PLUGIN_ATTRIBUTE,
+            {
+                "name": name if isinstance(name, str) else function.__name__,
+                "title": title or doc.split("\n", 1)[0],
+                "description": description or doc,
+            },
+        )
+        return function
+
+    if callable(name):
+        return mark(name)
+    return mark
+
+
+def specs_in_module(module: ModuleType, *, builtin: bool = False) -> list[PluginSpec]:
+    """Every function of ``module`` marked with :func:`plugin`."""
+    found = []
+    for value in vars(module).values():
+        marks = getattr(value, PLUGIN_ATTRIBUTE, None)
+        if marks is None or not callable(value):
+            continue
+        code = getattr(value, "__code__", None)
+        found.append(
+            PluginSpec(
+                name=marks["name"],
+                function=value,
+                title=marks["title"],
+                description=marks["description"],
+                file=code.co_filename if code and not builtin else None,
+                line=code.co_firstlineno if code and not builtin else None,
+                builtin=builtin,
+                parameters=[p for p in inspect.signature(value).parameters if p != "ctx"],
+            )
+        )
+    return found
+
+
+def load_python_plugins(file: Path, module_prefix: str) -> list[PluginSpec]:
+    """Import one ``plugins/*.py`` file and return its plugins."""
+    module_name = f"{module_prefix}.{file.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"Cannot load plugin file {file}.", details={"file": str(file)})
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the plugin author's code: report where it broke
+        raise plugin_failure(f"Plugin file {file.name} failed to load", exc, file) from None
+    sys.modules.pop(module_name, None)
+    return specs_in_module(module)
+
+
+def plugin_failure(prefix: str, exc: BaseException, file: Path | str | None) -> PluginError:
+    """A PluginError naming the plugin file and the line in it where ``exc`` happened."""
+    line = None
+    if file is not None:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if Path(frame.filename) == Path(file):
+                line = frame.lineno
+                break
+    where = f" ({Path(file).name}, line {line})" if file is not None and line else (f" ({Path(file).name})" if file else "")
+    return PluginError(
+        f"{prefix}{where}: {type(exc).__name__}: {exc}",
+        details={"file": str(file) if file else None, "line": line, "exception": type(exc).__name__},
+    )
+
+
+class PluginContext:
+    """What a plugin can reach besides its arguments: the snapshot and the model."""
+
+    def __init__(self, snapshot: Snapshot, model: Model) -> None:
+        self.snapshot = snapshot
+        self.model = model
+
+    def scan(self, entity: str) -> pl.LazyFrame:
+        """All rows of an entity, lazily."""
+        return self.snapshot.scan(entity)
+
+    def cohort_frame(self, cohort: Cohort) -> pl.LazyFrame:
+        """The rows of a cohort's entity that belong to the cohort."""
+        return self.scan(cohort.entity).filter(cohort.expression(self.model.entities[cohort.entity]))
+
+
+def call_plugin(spec: PluginSpec, arguments: dict[str, Any], context: PluginContext) -> Any:
+    """Call a Python plugin, converting cohort arguments as its type hints ask."""
+    function = spec.function
+    assert function is not None
+    signature = inspect.signature(function)
+    hints = _hints(function)
+    call_args: dict[str, Any] = {}
+    for name, value in arguments.items():
+        call_args[name] = _convert_argument(value, hints.get(name), context)
+    if "ctx" in signature.parameters:
+        call_args["ctx"] = context
+    try:
+        return function(**call_args)
+    except DataProductError:
+        raise
+    except Exception as exc:
+        raise plugin_failure(f"Plugin {spec.name!r} raised", exc, spec.file) from None
+
+
+def _hints(function: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return get_type_hints(function)
+    except Exception:  # unresolvable annotations: fall back to defaults
+        return {}
+
+
+def _convert_argument(value: Any, hint: Any, context: PluginContext) -> Any:
+    if isinstance(value, Cohort):
+        if hint is Cohort:
+            return value
+        frame = context.cohort_frame(value)
+        return frame.collect() if hint is pl.DataFrame else frame
+    if isinstance(value, pl.DataFrame) and hint is pl.LazyFrame:
+        return value.lazy()
+    return value
+
+
+def is_chart(value: Any) -> bool:
+    return isinstance(value, dict) and "vega-lite" in str(value.get("$schema", ""))
+
+
+def python_plugin_from_source(name: str, source: str, origin: str = "<notebook cell>") -> PluginSpec:
+    """A plugin from Python source text (a notebook cell): the function called ``name``."""
+    import types
+
+    module = types.ModuleType(f"dataproduct_session_{name}")
+    module.__dict__["plugin"] = plugin
+    try:
+        code = compile(source, origin, "exec")
+        exec(code, module.__dict__)  # the author's own cell, run in their own kernel
+    except Exception as exc:
+        raise plugin_failure(f"Plugin cell {name!r} failed", exc, origin) from None
+    function = module.__dict__.get(name)
+    marked = {s.name: s for s in specs_in_module(module)}
+    if name in marked:
+        spec = marked[name]
+    elif callable(function):
+        spec = specs_in_module_function(name, function)
+    else:
+        defined = [k for k, v in module.__dict__.items() if callable(v) and not k.startswith("_") and k != "plugin"]
+        raise PluginError(
+            f"The cell defines no function {name!r}; it defines: {', '.join(defined) or 'nothing callable'}. "
+            f"Name the plugin after its function: def {name}(...).",
+            details={"plugin": name},
+        )
+    spec.file, spec.source = origin, source
+    return spec
+
+
+def specs_in_module_function(name: str, function: Callable[..., Any]) -> PluginSpec:
+    doc = inspect.getdoc(function) or ""
+    return PluginSpec(
+        name=name, function=function, title=doc.split("\n", 1)[0], description=doc,
+        file=None, line=function.__code__.co_firstlineno,
+        parameters=[p for p in inspect.signature(function).parameters if p != "ctx"],
+    )

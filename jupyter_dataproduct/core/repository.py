@@ -1,0 +1,132 @@
+"""The product repository's code: plugins (built-in, files, notebook session) and protocols.
+
+Everything is re-read when a file in ``plugins/`` or ``protocols/`` changes (name, size or
+modification time), so a long-lived product object never runs stale code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from . import builtins
+from .errors import PluginError, ProtocolNotFoundError
+from .manifest import Manifest
+from .plugins import PluginSpec, load_python_plugins, specs_in_module
+from .protocol import LoadedProtocol, ProtocolCatalog, load_protocols
+
+PLUGIN_SUFFIXES = (".py", ".R", ".r")
+
+
+class Repository:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._builtins = {spec.name: spec for spec in specs_in_module(builtins, builtin=True)}
+        self._session: dict[str, PluginSpec] = {}
+        self._file_plugins: dict[str, PluginSpec] = {}
+        self._plugin_problems: dict[str, str] = {}
+        self._plugins_stamp: str | None = None
+        self._catalog: ProtocolCatalog | None = None
+        self._catalog_stamp: str | None = None
+
+    # -- plugins -----------------------------------------------------------------------
+
+    def plugins(self, manifest: Manifest) -> dict[str, PluginSpec]:
+        """Built-ins, then the product's plugin files, then plugins defined in this session."""
+        self._reload_plugins(manifest)
+        return {**self._builtins, **self._file_plugins, **self._session}
+
+    def plugin_problems(self, manifest: Manifest) -> dict[str, str]:
+        self._reload_plugins(manifest)
+        return dict(self._plugin_problems)
+
+    def plugin(self, manifest: Manifest, name: str) -> PluginSpec:
+        plugins = self.plugins(manifest)
+        if name in plugins:
+            return plugins[name]
+        broken = [f for f in self._plugin_problems if Path(f).stem == name]
+        if broken:
+            raise PluginError(self._plugin_problems[broken[0]], details={"file": broken[0]})
+        raise PluginError(
+            f"No plugin or algorithm {name!r}; available: {', '.join(sorted(plugins))}",
+            details={"plugin": name, "allowed": sorted(plugins)},
+        )
+
+    def register_session_plugin(self, spec: PluginSpec) -> None:
+        """A plugin defined in a notebook cell: usable at once, not yet in plugins/."""
+        if spec.name in self._builtins:
+            raise PluginError(f"{spec.name!r} is a built-in algorithm; choose another plugin name.")
+        self._session[spec.name] = spec
+        self._catalog_stamp = None  # protocols may now resolve a step they could not before
+
+    def session_plugin(self, name: str) -> PluginSpec | None:
+        return self._session.get(name)
+
+    def forget_session_plugin(self, name: str) -> None:
+        self._session.pop(name, None)
+        self._catalog_stamp = None
+
+    def _plugins_dir(self, manifest: Manifest) -> Path:
+        return self.root / manifest.plugins
+
+    def _reload_plugins(self, manifest: Manifest) -> None:
+        folder = self._plugins_dir(manifest)
+        files = sorted(p for p in folder.glob("*") if p.suffix in PLUGIN_SUFFIXES) if folder.is_dir() else []
+        stamp = _stamp(files)
+        if stamp == self._plugins_stamp:
+            return
+        plugins: dict[str, PluginSpec] = {}
+        problems: dict[str, str] = {}
+        prefix = "dataproduct_plugins_" + hashlib.sha1(str(folder).encode()).hexdigest()[:8]
+        for file in files:
+            try:
+                specs = _load_plugin_file(file, prefix)
+            except PluginError as exc:
+                problems[str(file)] = exc.message
+                continue
+            for spec in specs:
+                if spec.name in self._builtins or spec.name in plugins:
+                    problems[str(file)] = (
+                        f"{file.name}: plugin name {spec.name!r} is already taken "
+                        f"({'built-in' if spec.name in self._builtins else plugins[spec.name].file})"
+                    )
+                    continue
+                plugins[spec.name] = spec
+        self._file_plugins, self._plugin_problems, self._plugins_stamp = plugins, problems, stamp
+        self._catalog_stamp = None
+
+    # -- protocols -----------------------------------------------------------------------
+
+    def protocols(self, manifest: Manifest) -> ProtocolCatalog:
+        plugins = self.plugins(manifest)
+        folder = self.root / manifest.protocols
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+        stamp = _stamp([*files, self.root / "dataproduct.yaml"])
+        if self._catalog is None or stamp != self._catalog_stamp:
+            self._catalog = load_protocols(folder, manifest.model, set(plugins))
+            self._catalog_stamp = stamp
+        return self._catalog
+
+    def protocol(self, manifest: Manifest, ref: str) -> LoadedProtocol:
+        if not ref:
+            raise ProtocolNotFoundError("No protocol given.")
+        return self.protocols(manifest).get(ref)
+
+
+def _load_plugin_file(file: Path, prefix: str) -> list[PluginSpec]:
+    if file.suffix == ".py":
+        return load_python_plugins(file, prefix)
+    from .rplugins import load_r_plugins  # R support is optional: loaded only when needed
+
+    return load_r_plugins(file)
+
+
+def _stamp(files: list[Path]) -> str:
+    parts = []
+    for file in files:
+        try:
+            stat = file.stat()
+        except FileNotFoundError:
+            continue
+        parts.append(f"{file}:{stat.st_mtime_ns}:{stat.st_size}")
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()

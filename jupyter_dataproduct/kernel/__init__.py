@@ -1,0 +1,20 @@
+"""IPython integration: ``%load_ext jupyter_dataproduct`` registers the ``%dataproduct`` magics.
+
+Loading imports only the client and core (no web server, no JupyterLab).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from .magic import DataProductMagics, register_completer
+
+    magics = DataProductMagics(shell=ipython)
+    ipython.register_magics(magics)
+    register_completer(ipython, magics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:  # pragma: no cover - IPython calls it
+    pass

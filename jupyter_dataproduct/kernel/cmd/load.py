@@ -1,0 +1,13 @@
+"""%dataproduct load NAME [-o VAR]: the artifact's value (a cohort, a frame or a Result)."""
+
+
+def add_arguments(parser):
+    parser.add_argument("name")
+    parser.add_argument("-o", "--output", dest="variable")
+
+
+def run(magics, args, cell):
+    artifact = magics.product(args.product).load(args.name)
+    value = artifact.value
+    magics.store(args.variable, value)
+    return artifact if value is None else value

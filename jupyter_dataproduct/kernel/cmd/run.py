@@ -1,0 +1,39 @@
+"""%dataproduct run PROTOCOL key=value ... [-o VAR] [--snapshot REF]
+
+Runs a protocol; if PROTOCOL names no protocol but a plugin, runs the plugin directly.
+"""
+
+from ...core.assignments import parse_assignments
+from ...core.errors import ProtocolNotFoundError
+
+
+def add_arguments(parser):
+    parser.add_argument("protocol")
+    parser.add_argument("assignments", nargs="*", metavar="key=value")
+    parser.add_argument("-o", "--output", dest="variable", help="Also store the result in this variable.")
+    parser.add_argument("--snapshot", help="Snapshot id, prefix or tag (default: pinned or latest).")
+
+
+def run(magics, args, cell):
+    product = magics.product(args.product)
+    parameters = parse_assignments(args.assignments)
+    try:
+        result = product.run(args.protocol, snapshot=args.snapshot, **parameters)
+    except ProtocolNotFoundError:
+        plugins = {p.name for p in product.plugins()}
+        if args.protocol not in plugins:
+            raise
+        result = product.run_plugin(args.protocol, snapshot=args.snapshot, **parameters)
+    magics.store(args.variable, result)
+    show_other_charts(result)
+    return result
+
+
+def show_other_charts(result):
+    """The first chart shows with the result; further charts display on their own."""
+    from IPython.display import display
+
+    from ...client.display import VEGALITE_MIME
+
+    for chart in list(result.charts.values())[1:]:
+        display({VEGALITE_MIME: chart, "text/plain": chart.get("title", "chart")}, raw=True)

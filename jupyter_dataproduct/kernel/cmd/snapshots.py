@@ -1,0 +1,9 @@
+"""%dataproduct snapshots"""
+
+
+def add_arguments(parser):
+    pass
+
+
+def run(magics, args, cell):
+    return magics.product(args.product).snapshots()
