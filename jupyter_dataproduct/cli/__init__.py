@@ -9,7 +9,10 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
-from . import artifacts, build, dictionary, diff, history, init, plugins, protocols, run, schema, snapshots, tag, test, validate, verify
+from . import (
+    artifacts, build, dictionary, diff, frame, history, init, plugins, protocols, run, schema, snapshots, tag, test,
+    validate, verify,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +23,6 @@ def main() -> None:
 
 for module in (
     init, validate, schema, build, snapshots, verify, tag, diff, dictionary,
-    protocols, plugins, run, test, artifacts, history,
+    protocols, plugins, run, frame, test, artifacts, history,
 ):
     main.add_command(module.command)

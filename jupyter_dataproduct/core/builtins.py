@@ -23,7 +23,7 @@ CATEGORICAL = ("category", "bool", "string")
 def frame(
     ctx: PluginContext,
     entity: str,
-    where: Any = None,
+    where: Cohort | str | dict | None = None,
     columns: list[str] | None = None,
     join: list[str] | None = None,
     order_by: list[str] | None = None,
@@ -61,7 +61,7 @@ def summary(
     entity: str,
     columns: list[str] | None = None,
     by: list[str] | str | None = None,
-    cohort: Any = None,
+    cohort: Cohort | str | dict | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Counts, missing, mean, sd and quantiles of numeric columns; frequencies of categories."""
     _check_entity(ctx, entity)

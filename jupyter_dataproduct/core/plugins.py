@@ -191,9 +191,16 @@ def _hints(function: Callable[..., Any]) -> dict[str, Any]:
         return {}
 
 
+def _wants_cohort(hint: Any) -> bool:
+    """``Cohort``, ``Cohort | None`` and ``Optional[Cohort]`` ask for the cohort itself."""
+    import typing
+
+    return hint is Cohort or Cohort in typing.get_args(hint)
+
+
 def _convert_argument(value: Any, hint: Any, context: PluginContext) -> Any:
     if isinstance(value, Cohort):
-        if hint is Cohort:
+        if _wants_cohort(hint):
             return value
         frame = context.cohort_frame(value)
         return frame.collect() if hint is pl.DataFrame else frame
