@@ -67,7 +67,7 @@ def histogram_chart(
     if values.height == 0:
         binned = pl.DataFrame({"bin_start": [], "bin_end": [], "count": []})
     else:
-        low, high = values.select(pl.col(column).min(), pl.col(column).max()).row(0)
+        low, high = values.select(pl.col(column).min().alias("low"), pl.col(column).max().alias("high")).row(0)
         width = (high - low) / bins if high > low else 1.0
         groups = [color] if color else []
         binned = (

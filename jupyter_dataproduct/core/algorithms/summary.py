@@ -1,0 +1,76 @@
+"""Descriptive statistics, optionally by group: numeric moments and quantiles, category
+frequencies. One polars query per kind of variable."""
+
+from __future__ import annotations
+
+from typing import Literal, Mapping, Sequence
+
+import polars as pl
+
+from ..errors import ColumnNotFoundError, ParameterError
+
+Kind = Literal["numeric", "categorical"]
+
+
+def summarise(
+    frame: pl.LazyFrame, columns: Mapping[str, Kind], by: Sequence[str] = ()
+) -> dict[str, pl.DataFrame]:
+    """``{"numeric": per (group, variable) stats, "categorical": per (group, variable, value) counts}``."""
+    available = frame.collect_schema().names()
+    unknown = [c for c in [*columns, *by] if c not in available]
+    if unknown:
+        raise ColumnNotFoundError(
+            f"No column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
+            details={"columns": unknown, "allowed": available},
+        )
+    groups = list(by)
+    overlap = [c for c in columns if c in groups]
+    if overlap:
+        raise ParameterError(f"{', '.join(overlap)} cannot be both summarised and grouped by.")
+    # Groups keep their type while sorting (categories in model order), then become text.
+    data = frame.select([*groups, *columns]).collect()
+    numeric = [c for c, k in columns.items() if k == "numeric"]
+    categorical = [c for c, k in columns.items() if k == "categorical"]
+    return {"numeric": _numeric(data, numeric, groups), "categorical": _categorical(data, categorical, groups)}
+
+
+_NUMERIC_SCHEMA = {
+    "variable": pl.String, "count": pl.Int64, "missing": pl.Int64, "mean": pl.Float64, "sd": pl.Float64,
+    "min": pl.Float64, "q25": pl.Float64, "median": pl.Float64, "q75": pl.Float64, "max": pl.Float64,
+}
+
+
+def _numeric(data: pl.DataFrame, columns: list[str], groups: list[str]) -> pl.DataFrame:
+    schema = {**{g: pl.String for g in groups}, **_NUMERIC_SCHEMA}
+    if not columns:
+        return pl.DataFrame(schema=schema)
+    parts = []
+    for c in columns:
+        v = pl.col(c).cast(pl.Float64)
+        stats = [
+            pl.lit(c).alias("variable"), v.count().cast(pl.Int64).alias("count"),
+            v.null_count().cast(pl.Int64).alias("missing"), v.mean().alias("mean"), v.std().alias("sd"),
+            v.min().alias("min"), v.quantile(0.25, "linear").alias("q25"), v.median().alias("median"),
+            v.quantile(0.75, "linear").alias("q75"), v.max().alias("max"),
+        ]
+        part = data.group_by(groups, maintain_order=True).agg(stats).sort(groups) if groups else data.select(stats)
+        parts.append(part.with_columns(pl.col(groups).cast(pl.String)))
+    return pl.concat(parts, how="vertical_relaxed").select(list(schema)).cast(schema)
+
+
+def _categorical(data: pl.DataFrame, columns: list[str], groups: list[str]) -> pl.DataFrame:
+    schema = {**{g: pl.String for g in groups}, "variable": pl.String, "value": pl.String,
+              "count": pl.Int64, "percent": pl.Float64}
+    if not columns:
+        return pl.DataFrame(schema=schema)
+    parts = []
+    for c in columns:
+        counts = (
+            data.select([*groups, pl.col(c).cast(pl.String).alias("value")])
+            .group_by([*groups, "value"]).len().rename({"len": "count"})
+            .with_columns(pl.lit(c).alias("variable"))
+        )
+        total = pl.col("count").sum().over(groups) if groups else pl.col("count").sum()
+        counts = counts.with_columns((100 * pl.col("count") / total).alias("percent"))
+        parts.append(counts.sort([*groups, "value"], nulls_last=True).with_columns(pl.col(groups).cast(pl.String)))
+    return pl.concat(parts, how="vertical_relaxed").select(list(schema)).cast(schema)

@@ -1,0 +1,159 @@
+"""Kaplan-Meier curves and the log-rank test from event tables.
+
+polars reduces any number of rows to an event table (per group and distinct time: the
+events, censorings and rows), and everything else is arithmetic on that small table.
+Definitions follow R's ``survival`` package: ``survfit`` with ``conf.type = "log"``
+(Greenwood's formula; ``std_err`` is the standard error of the survival estimate, as
+``summary(survfit)`` reports it) and ``survdiff`` (rho = 0).
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import polars as pl
+
+from ..errors import ColumnNotFoundError, ParameterError
+
+GROUP = "group"
+
+
+def event_table(frame: pl.LazyFrame, time: str, event: str, group: str | None = None) -> pl.DataFrame:
+    """Per (group, time): n_event, n_censor and n_risk (rows still under observation)."""
+    _check_columns(frame, [c for c in (time, event, group) if c])
+    group_expr = pl.col(group).cast(pl.String) if group else pl.lit(None, dtype=pl.String)
+    counts = (
+        frame.select(
+            group_expr.alias(GROUP),
+            pl.col(time).cast(pl.Float64).alias("time"),
+            pl.col(event).cast(pl.Int64).alias("_event"),
+        )
+        .filter(pl.col("time").is_not_null() & pl.col("_event").is_not_null())
+        .group_by(GROUP, "time")
+        .agg(pl.col("_event").sum().alias("n_event"), pl.len().alias("_rows"))
+        .sort(GROUP, "time", nulls_last=True)
+        .with_columns(
+            (pl.col("_rows").reverse().cum_sum().reverse().over(GROUP)).alias("n_risk"),
+            (pl.col("_rows") - pl.col("n_event")).alias("n_censor"),
+        )
+        .select(GROUP, "time", pl.col("n_risk").cast(pl.Int64), pl.col("n_event").cast(pl.Int64),
+                pl.col("n_censor").cast(pl.Int64))
+        .collect()
+    )
+    if counts.height == 0:
+        raise ParameterError("No rows with both a time and an event value: nothing to analyse.")
+    bad = counts.filter(pl.col("n_event") < 0)
+    if bad.height:
+        raise ParameterError(f"The event column {event!r} must be true/false or 0/1.")
+    return counts
+
+
+def kaplan_meier(
+    frame: pl.LazyFrame, time: str, event: str, group: str | None = None, conf_level: float = 0.95
+) -> pl.DataFrame:
+    """Kaplan-Meier estimate per group: group, time, n_risk, n_event, n_censor, survival,
+    std_err, lower, upper (one row per distinct time, as R's ``summary(survfit, censored=TRUE)``)."""
+    if not 0 < conf_level < 1:
+        raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
+    from scipy import stats
+
+    z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    table = event_table(frame, time, event, group)
+    hazard = pl.col("n_event") / pl.col("n_risk")
+    greenwood = pl.col("n_event") / (pl.col("n_risk") * (pl.col("n_risk") - pl.col("n_event")))
+    curve = table.with_columns(
+        (1 - hazard).cum_prod().over(GROUP).alias("survival"),
+        greenwood.cast(pl.Float64).cum_sum().over(GROUP).sqrt().alias("_se_log"),
+    )
+    se_log = pl.col("_se_log")
+    defined = (pl.col("survival") > 0) & se_log.is_finite()
+    return curve.with_columns(
+        pl.when(se_log.is_finite()).then(pl.col("survival") * se_log).otherwise(None).alias("std_err"),
+        pl.when(defined).then(pl.col("survival") * (-z * se_log).exp()).otherwise(None).alias("lower"),
+        pl.when(defined).then((pl.col("survival") * (z * se_log).exp()).clip(upper_bound=1.0))
+        .otherwise(None).alias("upper"),
+    ).drop("_se_log")
+
+
+def log_rank(frame: pl.LazyFrame, time: str, event: str, group: str) -> dict:
+    """Log-rank test between groups (R's ``survdiff``, rho = 0).
+
+    Returns ``{"chisq", "df", "p_value", "observed": {group: n}, "expected": {group: e}}``.
+    """
+    from scipy import stats
+
+    table = event_table(frame, time, event, group)
+    groups = sorted(table.get_column(GROUP).drop_nulls().unique().to_list())
+    if len(groups) < 2:
+        raise ParameterError(f"The log-rank test needs at least two groups; found {len(groups)}.")
+    times = table.get_column("time").unique().sort()
+    index = {t: i for i, t in enumerate(times.to_list())}
+    n_risk = np.zeros((len(times), len(groups)))
+    deaths = np.zeros((len(times), len(groups)))
+    for g, name in enumerate(groups):
+        part = table.filter(pl.col(GROUP) == name)
+        rows = np.array([index[t] for t in part.get_column("time").to_list()])
+        deaths[rows, g] = part.get_column("n_event").to_numpy()
+        # At risk at time t: rows of the group with time >= t (a step function of the event table).
+        risk_at = part.get_column("n_risk").to_numpy()
+        part_times = part.get_column("time").to_numpy()
+        positions = np.searchsorted(part_times, times.to_numpy(), side="left")
+        n_risk[:, g] = np.where(positions < len(part_times), risk_at[np.minimum(positions, len(part_times) - 1)], 0)
+    total_risk = n_risk.sum(axis=1)
+    total_deaths = deaths.sum(axis=1)
+    expected = (total_deaths[:, None] * n_risk / total_risk[:, None]).sum(axis=0)
+    observed = deaths.sum(axis=0)
+    usable = total_risk > 1
+    factor = np.zeros_like(total_risk)
+    factor[usable] = total_deaths[usable] * (total_risk[usable] - total_deaths[usable]) / (total_risk[usable] - 1)
+    share = np.divide(n_risk, total_risk[:, None], out=np.zeros_like(n_risk), where=total_risk[:, None] > 0)
+    variance = np.einsum("t,tg,th->gh", factor, share, -share)
+    variance[np.diag_indices(len(groups))] += np.einsum("t,tg->g", factor, share)
+    difference = (observed - expected)[:-1]
+    chisq = float(difference @ np.linalg.solve(variance[:-1, :-1], difference))
+    df = len(groups) - 1
+    return {
+        "chisq": chisq, "df": df, "p_value": float(stats.chi2.sf(chisq, df)),
+        "observed": dict(zip(groups, observed.tolist())), "expected": dict(zip(groups, expected.tolist())),
+    }
+
+
+def median_survival(curve: pl.DataFrame) -> pl.DataFrame:
+    """Median survival per group with its confidence interval, as R's ``print(survfit)``."""
+    rows = []
+    for (name,), part in curve.group_by(GROUP, maintain_order=True):
+        times = part.get_column("time").to_list()
+        rows.append({
+            GROUP: name,
+            "n": int(part.get_column("n_risk")[0]),
+            "events": int(part.get_column("n_event").sum()),
+            "median": _quantile_time(times, part.get_column("survival").to_list()),
+            "lower": _quantile_time(times, part.get_column("upper").to_list()),
+            "upper": _quantile_time(times, part.get_column("lower").to_list()),
+        })
+    return pl.DataFrame(rows, schema={GROUP: pl.String, "n": pl.Int64, "events": pl.Int64,
+                                      "median": pl.Float64, "lower": pl.Float64, "upper": pl.Float64})
+
+
+def _quantile_time(times: list[float], survival: list[float | None], p: float = 0.5) -> float | None:
+    """First time the curve drops to p or below; the midpoint where it sits exactly at p."""
+    for i, s in enumerate(survival):
+        if s is None or s > p + 1e-12:
+            continue
+        if abs(s - p) <= 1e-12:
+            later = [times[j] for j in range(i + 1, len(times)) if survival[j] is not None and survival[j] < p - 1e-12]
+            return (times[i] + later[0]) / 2 if later else times[i]
+        return times[i]
+    return None
+
+
+def _check_columns(frame: pl.LazyFrame, columns: list[str]) -> None:
+    available = frame.collect_schema().names()
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        raise ColumnNotFoundError(
+            f"No column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
+            details={"columns": unknown, "allowed": available},
+        )
+
+
