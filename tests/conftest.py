@@ -116,3 +116,9 @@ def actg_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def actg_product(actg_dir: Path) -> Product:
     return Product.open(actg_dir)
+
+
+@pytest.fixture(scope="session")
+def actg_csv() -> Path:
+    """The real ACTG 175 trial data shipped with the example product."""
+    return EXAMPLE / "data" / "actg175.csv"

@@ -1,0 +1,103 @@
+"""Kaplan-Meier and log-rank agree with R's survival package (survfit, survdiff) to 1e-6."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import polars as pl
+import pytest
+
+from jupyter_dataproduct.core.algorithms.survival import kaplan_meier, log_rank, median_survival
+from jupyter_dataproduct.core.errors import ColumnNotFoundError, ParameterError
+
+
+
+RSCRIPT = shutil.which("Rscript")
+needs_r = pytest.mark.skipif(RSCRIPT is None, reason="Rscript not found; install Debian's r-base-core and r-cran-survival")
+
+R_PROGRAM = """
+suppressMessages(library(survival))
+d <- read.csv("{csv}")
+f <- survfit(Surv(time, event) ~ group, data = d)
+s <- summary(f, censored = TRUE)
+t <- survdiff(Surv(time, event) ~ group, data = d)
+m <- summary(f)$table
+out <- list(
+  time = s$time, n_risk = s$n.risk, n_event = s$n.event, surv = s$surv, std_err = s$std.err,
+  lower = s$lower, upper = s$upper, strata = as.character(s$strata),
+  chisq = t$chisq, observed = as.numeric(t$obs), expected = as.numeric(t$exp),
+  median = as.numeric(m[, "median"])
+)
+cat(jsonlite_free_json <- paste0("{{", paste(sprintf('"%s": [%s]', names(out),
+  sapply(out, function(v) paste(ifelse(is.na(v), "null", if (is.character(v)) sprintf('"%s"', v) else format(v, digits = 17)), collapse = ","))),
+  collapse = ","), "}}"))
+"""
+
+
+def run_r(frame: pl.DataFrame, tmp_path) -> dict:
+    csv = tmp_path / "survival.csv"
+    frame.write_csv(csv)
+    program = tmp_path / "survival.R"
+    program.write_text(R_PROGRAM.format(csv=csv))
+    output = subprocess.run([RSCRIPT, str(program)], capture_output=True, text=True, check=True).stdout
+    return json.loads(output)
+
+
+def simulated(seed: int, n: int = 600) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 3, n)
+    time = np.round(rng.exponential(100 + 40 * group), 0) + 1  # rounded: many tied times
+    censor = np.round(rng.uniform(20, 300, n), 0)
+    return pl.DataFrame({
+        "time": np.minimum(time, censor), "event": (time <= censor).astype(int), "group": [f"g{g}" for g in group],
+    })
+
+
+@pytest.fixture(scope="module")
+def actg(actg_csv) -> pl.DataFrame:
+    frame = pl.read_csv(actg_csv, null_values="NA")
+    return frame.select(pl.col("days").alias("time"), pl.col("cens").alias("event"), pl.col("arms").cast(pl.String).alias("group"))
+
+
+@needs_r
+@pytest.mark.parametrize("source", ["actg", "simulated"])
+def test_kaplan_meier_and_log_rank_match_r(source, actg, tmp_path):
+    frame = actg if source == "actg" else simulated(3)
+    expected = run_r(frame, tmp_path)
+    curve = kaplan_meier(frame.lazy(), "time", "event", "group")
+    ordered = curve.sort("group", "time")
+    assert ordered.height == len(expected["time"])
+    np.testing.assert_allclose(ordered["time"].to_numpy(), expected["time"], rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(ordered["n_risk"].to_numpy(), expected["n_risk"])
+    np.testing.assert_array_equal(ordered["n_event"].to_numpy(), expected["n_event"])
+    for ours, theirs in (("survival", "surv"), ("std_err", "std_err"), ("lower", "lower"), ("upper", "upper")):
+        np.testing.assert_allclose(
+            ordered[ours].to_numpy().astype(float), np.array(expected[theirs], dtype=float), rtol=1e-6, atol=1e-9,
+            err_msg=ours,
+        )
+    test = log_rank(frame.lazy(), "time", "event", "group")
+    assert test["chisq"] == pytest.approx(expected["chisq"][0], rel=1e-6)
+    np.testing.assert_allclose(list(test["observed"].values()), expected["observed"], rtol=1e-9)
+    np.testing.assert_allclose(list(test["expected"].values()), expected["expected"], rtol=1e-6)
+    medians = median_survival(curve).sort("group")["median"].to_list()
+    assert [m if m is None else pytest.approx(m) for m in medians] == expected["median"]
+
+
+def test_event_may_be_bool_and_groups_optional():
+    frame = pl.DataFrame({"t": [1, 2, 2, 3, 4], "e": [True, False, True, True, False]})
+    curve = kaplan_meier(frame.lazy(), "t", "e")
+    assert curve["n_risk"].to_list() == [5, 4, 2, 1]
+    assert curve["survival"].to_list() == pytest.approx([0.8, 0.6, 0.3, 0.3])
+
+
+def test_errors_name_columns_and_groups():
+    frame = pl.DataFrame({"t": [1, 2], "e": [1, 0], "g": ["a", "a"]})
+    with pytest.raises(ColumnNotFoundError, match="'days'"):
+        kaplan_meier(frame.lazy(), "days", "e")
+    with pytest.raises(ParameterError, match="at least two groups"):
+        log_rank(frame.lazy(), "t", "e", "g")
+    with pytest.raises(ParameterError, match="conf_level"):
+        kaplan_meier(frame.lazy(), "t", "e", conf_level=1.5)
