@@ -122,3 +122,73 @@ def actg_product(actg_dir: Path) -> Product:
 def actg_csv() -> Path:
     """The real ACTG 175 trial data shipped with the example product."""
     return EXAMPLE / "data" / "actg175.csv"
+
+
+@pytest.fixture
+def tiny_manifest() -> str:
+    """The text of the tiny product's manifest, to edit in tests."""
+    return TINY_MANIFEST
+
+
+@pytest.fixture
+def tiny_files() -> dict[str, str]:
+    return {"data/people.csv": TINY_PEOPLE, "data/visits.csv": TINY_VISITS}
+
+
+# -- a real PostgreSQL server for database sources -------------------------------------------
+
+
+def _postgres_bin() -> Path | None:
+    import glob
+    import shutil as _shutil
+
+    found = _shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A throwaway PostgreSQL server on 127.0.0.1 (stopped at the end of the session)."""
+    import os
+    import pwd
+    import subprocess
+
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb) not found; install Debian's postgresql")
+    folder = tmp_path_factory.mktemp("postgres")
+    data = folder / "data"
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        folder.chmod(0o700)
+        for parent in folder.parents:  # the postgres user must reach its folder
+            if str(parent).startswith(str(tmp_path_factory.getbasetemp().parent)):
+                parent.chmod(parent.stat().st_mode | 0o711)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
+                    str(folder / "log"), "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)

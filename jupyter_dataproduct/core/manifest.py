@@ -43,7 +43,13 @@ class Manifest(BaseModel):
     protocols: str = Field("protocols", description="Folder of protocol YAML files.")
     plugins: str = Field("plugins", description="Folder of Python and R plugins.")
 
-    @field_validator("owners", mode="before")
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        # YAML reads `version: 1.0` as a number; report it against the semver pattern.
+        return str(value) if isinstance(value, (int, float)) else value
+
+    @field_validator("owners", mode="before", json_schema_input_type=list[Owner | str])
     @classmethod
     def _owner_strings(cls, value: Any) -> Any:
         if isinstance(value, list):
@@ -122,8 +128,12 @@ def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
     # reads as the key path a person typed.
     path = [str(p) for p in error["loc"] if not _is_internal_step(p)]
     message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "literal_error" or error["type"] == "union_tag_invalid":
+    if error["type"] == "literal_error":
         message = message.replace("Input should be", "expected one of")
+    elif error["type"] == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        key = str(ctx.get("discriminator", "kind")).strip("'")
+        message = f"{key} {ctx.get('tag')!r} is not allowed; expected one of {ctx.get('expected_tags')}"
     elif error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; see `dataproduct schema` for allowed keys)"
     elif error["type"] == "string_pattern_mismatch":

@@ -57,7 +57,7 @@ class Column(BaseModel):
             raise ValueError("'references' must look like 'entity.column'")
         return self
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels", mode="before", json_schema_input_type=dict[str, str] | None)
     @classmethod
     def _label_keys_as_text(cls, value: Any) -> Any:
         # YAML reads `0: zidovudine` with an int key; labels match raw values as text.
@@ -125,7 +125,7 @@ class Entity(BaseModel):
     filter: str | None = Field(None, description="Keep only rows where this SQL condition holds.")
     columns: dict[str, Column] = Field(min_length=1)
 
-    @field_validator("key", mode="before")
+    @field_validator("key", mode="before", json_schema_input_type=list[str] | str)
     @classmethod
     def _key_as_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value

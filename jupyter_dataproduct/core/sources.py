@@ -121,7 +121,7 @@ class SqliteSource(_DatabaseSource):
         try:
             with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
                 return pl.read_database(self._statement(), conn).lazy()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, pl.exceptions.PolarsError) as exc:
             raise SourceError(f"SQLite source {self.path!r} failed: {exc}") from exc
 
 

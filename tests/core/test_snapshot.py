@@ -1,0 +1,104 @@
+"""Published snapshots: verification, and git-style addressing by id, prefix and tag."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from jupyter_dataproduct.core.errors import (
+    AmbiguousSnapshotError, InvalidNameError, ManifestError, SnapshotNotFoundError,
+)
+
+
+@pytest.fixture
+def snapshot(tiny_product):
+    return tiny_product.build().snapshot
+
+
+def writable(path):
+    path.chmod(0o644)
+    return path
+
+
+def test_an_intact_snapshot_verifies(snapshot):
+    assert snapshot.verify() == []
+
+
+def test_a_changed_file_is_named(snapshot):
+    file = writable(snapshot.entity_file("people"))
+    data = bytearray(file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    file.write_bytes(bytes(data))
+    assert snapshot.verify() == [{"file": "entities/people.parquet", "problem": "changed (sha256 differs)"}]
+
+
+def test_missing_and_extra_files_are_named(snapshot):
+    snapshot.entity_file("visits").unlink()
+    (snapshot.path / "entities" / "sneaky.parquet").write_bytes(b"x")
+    problems = snapshot.verify()
+    assert {"file": "entities/visits.parquet", "problem": "missing"} in problems
+    assert {"file": "entities/sneaky.parquet", "problem": "unexpected file (not part of the snapshot)"} in problems
+
+
+def test_an_edited_manifest_is_detected(snapshot):
+    manifest = writable(snapshot.path / "snapshot.json")
+    info = json.loads(manifest.read_text())
+    info["sources"]["people"]["fingerprint"] = "sha256:" + "0" * 64
+    manifest.write_text(json.dumps(info))
+    from jupyter_dataproduct.core.snapshot import Snapshot
+
+    problems = Snapshot(snapshot.path, info).verify()
+    assert problems[0]["file"] == "snapshot.json"
+
+
+def test_addressing_by_id_prefix_latest_and_product(tiny_product, snapshot):
+    assert tiny_product.snapshot(snapshot.id).id == snapshot.id
+    assert tiny_product.snapshot(snapshot.id[:6]).id == snapshot.id
+    assert tiny_product.snapshot("latest").id == snapshot.id
+    assert tiny_product.snapshot(f"tiny@{snapshot.id[:8]}").id == snapshot.id
+    with pytest.raises(ManifestError, match="names product 'other'"):
+        tiny_product.snapshot(f"other@{snapshot.id[:8]}")
+    with pytest.raises(SnapshotNotFoundError, match="No snapshot id starts with 'ffff0000'"):
+        tiny_product.snapshot("ffff0000")
+    with pytest.raises(SnapshotNotFoundError, match="not a tag"):
+        tiny_product.snapshot("v9")
+
+
+def test_an_ambiguous_prefix_lists_the_candidates(tiny_product, snapshot):
+    # Two snapshot ids that share a prefix: copy the snapshot under a second id.
+    twin_id = snapshot.id[:4] + "0" * 60 if snapshot.id[4] != "0" else snapshot.id[:4] + "1" * 60
+    shutil.copytree(snapshot.path, snapshot.path.parent / twin_id)
+    with pytest.raises(AmbiguousSnapshotError) as caught:
+        tiny_product.snapshot(snapshot.id[:4])
+    assert set(caught.value.details["candidates"]) == {snapshot.id, twin_id}
+    assert snapshot.id[:12] in caught.value.message
+    assert tiny_product.snapshot(snapshot.id[:12]).id == snapshot.id
+
+
+def test_tags_move_ids_do_not(tiny_product, snapshot, tiny_dir):
+    tiny_product.tag("v1", snapshot.id[:8])
+    assert tiny_product.snapshot("v1").id == snapshot.id
+    assert tiny_product.snapshot("tiny@v1").id == snapshot.id
+    visits = tiny_dir / "data" / "visits.csv"
+    visits.write_text(visits.read_text() + "3,4,60.0\n")
+    newer = tiny_product.build().snapshot
+    tiny_product.tag("v1", "latest")
+    assert tiny_product.snapshot("v1").id == newer.id
+    assert tiny_product.snapshot(snapshot.id).id == snapshot.id
+    assert [s.id for s in tiny_product.snapshots()] == [newer.id, snapshot.id]
+    tiny_product.untag("v1")
+    with pytest.raises(SnapshotNotFoundError):
+        tiny_product.snapshot("v1")
+
+
+@pytest.mark.parametrize("name", ["latest", "abc123", "../x", "a/b", "", ".hidden", "x" * 65])
+def test_bad_tag_names_are_refused(tiny_product, snapshot, name):
+    with pytest.raises(InvalidNameError, match="not allowed"):
+        tiny_product.tag(name, snapshot.id)
+
+
+def test_no_snapshot_yet(tiny_product):
+    with pytest.raises(SnapshotNotFoundError, match="no snapshot yet"):
+        tiny_product.snapshot()
