@@ -121,28 +121,21 @@ def _required_failures(model: Model, modelled: ModelledEntity) -> list[CheckFail
 
 
 def _key_failures(modelled: ModelledEntity, key: list[str]) -> list[CheckFailure]:
-    frame = modelled.frame
-    duplicated = frame.select(pl.struct(key).is_duplicated().sum()).item()
-    if not duplicated:
+    # A hash group-by is the fastest exact test, for single and composite keys alike.
+    sizes = modelled.frame.lazy().group_by(key).agg(pl.len().alias("rows")).collect()
+    if sizes.height == 0 or sizes.get_column("rows").max() <= 1:
         return []
-    examples = (
-        frame.lazy()
-        .group_by(key)
-        .agg(pl.len().alias("rows"))
-        .filter(pl.col("rows") > 1)
-        .sort(key)
-        .head(EXAMPLES)
-        .collect()
-        .to_dicts()
-    )
+    groups = sizes.filter(pl.col("rows") > 1)
+    count = int(groups.get_column("rows").sum())
+    examples = groups.sort(key).head(EXAMPLES).to_dicts()
     label = ", ".join(key)
     return [
         CheckFailure(
             "unique_key",
             modelled.name,
             label,
-            int(duplicated),
-            f"{duplicated} row(s) of {modelled.name} share a key ({label}) with another row",
+            count,
+            f"{count} row(s) of {modelled.name} share a key ({label}) with another row",
             examples,
         )
     ]

@@ -73,71 +73,83 @@ def _collect_read_columns(name: str, entity: Entity, frame: pl.LazyFrame) -> pl.
 
 
 def _cast_read_columns(entity: Entity, raw: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+    """Convert every read column in one parallel pass; count values that failed to convert."""
+    read = [name for name, column in entity.columns.items() if column.derive is None]
+    conversions = {name: convert_expr(pl.col(name), raw.schema[name], entity.columns[name]) for name in read}
+    typed = raw.select([expr.alias(name) for name, expr in conversions.items()])
+    # A column already of its type cannot fail; only converted ones are counted.
+    converted = [n for n in read if raw.schema[n] != typed.schema[n] or entity.columns[n].type in ("bool", "category")]
+    failed_counts = pl.concat(
+        [raw.select(converted), typed.select(converted).rename({n: f"__typed_{n}" for n in converted})], how="horizontal"
+    ).select(
+        [(pl.col(n).is_not_null() & pl.col(f"__typed_{n}").is_null()).sum().alias(n) for n in converted]
+    ).row(0, named=True) if converted else {}
     failures: dict[str, tuple[int, list[dict]]] = {}
-    converted: list[pl.Series] = []
-    for name, column in entity.columns.items():
-        if column.derive is not None:
-            continue
-        original = raw.get_column(name)
-        series = convert_series(original, column)
-        failed = original.is_not_null() & series.is_null()
-        count = int(failed.sum())
+    keys = [k for k in entity.key if k in raw.columns]
+    for name, count in failed_counts.items():
         if count:
-            examples = raw.filter(failed).select([*entity.key, name]).head(5).to_dicts() if all(
-                k in raw.columns for k in entity.key
-            ) else raw.filter(failed).select(name).head(5).to_dicts()
-            failures[name] = (count, examples)
-        converted.append(series)
-    return pl.DataFrame(converted), failures
+            failed = raw.get_column(name).is_not_null() & typed.get_column(name).is_null()
+            examples = raw.filter(failed).select(list(dict.fromkeys([*keys, name]))).head(5).to_dicts()
+            failures[name] = (int(count), examples)
+    return typed, failures
 
 
-def convert_series(series: pl.Series, column: Column) -> pl.Series:
+def convert_expr(value: pl.Expr, dtype: pl.DataType, column: Column) -> pl.Expr:
     """Convert raw values to the column's type; values that do not fit become null."""
     kind = column.type
-    dtype = series.dtype
     if kind == "bool":
-        return _to_bool(series)
+        return _to_bool(value, dtype)
     if kind == "category":
-        return _to_category(series, column)
+        return _to_category(value, dtype, column)
     if kind == "date":
         if dtype == pl.String:
-            return series.str.strip_chars().str.to_date(column.format, strict=False)
+            return value.str.strip_chars().str.to_date(column.format, strict=False)
         if dtype == pl.Datetime:
-            return series.dt.date()
+            return value.dt.date()
     if kind == "datetime" and dtype == pl.String:
-        return series.str.strip_chars().str.to_datetime(column.format, strict=False, time_unit="us")
+        return value.str.strip_chars().str.to_datetime(column.format, strict=False, time_unit="us")
     if kind == "int" and dtype.is_float():
-        whole = series.is_not_nan() & (series == series.round(0))
-        return pl.select(pl.when(pl.lit(whole)).then(pl.lit(series)).otherwise(None)).to_series().cast(
-            pl.Int64, strict=False
-        ).alias(series.name)
+        whole = value.is_not_nan() & (value == value.round(0))
+        return pl.when(whole).then(value).otherwise(None).cast(pl.Int64, strict=False)
     if kind == "int" and dtype == pl.String:
-        return series.str.strip_chars().cast(pl.Int64, strict=False)
-    return series.cast(column.polars_type(), strict=False)
+        return value.str.strip_chars().cast(pl.Int64, strict=False)
+    target = column.polars_type()
+    return value if dtype == target else value.cast(target, strict=False)
 
 
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
 
 
-def _to_bool(series: pl.Series) -> pl.Series:
-    if series.dtype == pl.Boolean:
-        return series
-    text = series.cast(pl.String).str.strip_chars().str.to_lowercase()
-    if series.dtype.is_float():
-        text = text.str.replace(r"\.0$", "")
+def _to_bool(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.Boolean:
+        return value
+    if dtype.is_numeric():
+        return pl.when(value == 1).then(True).when(value == 0).then(False).otherwise(None)
+    text = value.cast(pl.String).str.strip_chars().str.to_lowercase()
     mapping = {**{v: True for v in _TRUE}, **{v: False for v in _FALSE}}
-    return text.replace_strict(mapping, default=None, return_dtype=pl.Boolean).alias(series.name)
+    return text.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
 
 
-def _to_category(series: pl.Series, column: Column) -> pl.Series:
-    if series.dtype.is_float():
-        # 1.0 read from a float column should match the label key "1".
-        series = series.cast(pl.Int64, strict=False)
-    text = series.cast(pl.String)
+def _to_category(value: pl.Expr, dtype: pl.DataType, column: Column) -> pl.Expr:
+    target = column.polars_type()
     if column.labels is not None:
-        return text.replace_strict(column.labels, default=None, return_dtype=column.polars_type()).alias(series.name)
-    return text.cast(column.polars_type(), strict=False)
+        if dtype.is_numeric() and all(_is_number(k) for k in column.labels):
+            # Numeric codes map straight to labels (no detour through text).
+            codes = {float(k) if dtype.is_float() else int(float(k)): v for k, v in column.labels.items()}
+            return value.replace_strict(codes, default=None, return_dtype=target)
+        return value.cast(pl.String).replace_strict(column.labels, default=None, return_dtype=target)
+    if dtype.is_float():
+        value = value.cast(pl.Int64, strict=False)
+    return value.cast(pl.String).cast(target, strict=False)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _add_derived_columns(name: str, entity: Entity, frame: pl.DataFrame) -> pl.DataFrame:
