@@ -137,15 +137,18 @@ def survival(
     else:
         raise ParameterError("survival needs an entity and a group column, or two cohorts (cohort_a, cohort_b).")
     _check_columns(ctx, entity, [time, event])
-    from .algorithms.survival import kaplan_meier, log_rank, median_survival
+    from .algorithms.survival import event_table, kaplan_meier_from_events, log_rank_from_events, median_survival
 
     selected = labelled.select([c for c in (group_column, time, event) if c])
     if group_column:
         selected = selected.with_columns(pl.col(group_column).cast(pl.String))
-    curve = kaplan_meier(selected, time, event, group=group_column, conf_level=conf_level)
+    if not 0 < conf_level < 1:
+        raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
+    events = event_table(selected, time, event, group_column)  # one scan serves every output
+    curve = kaplan_meier_from_events(events, conf_level)
     outputs: dict[str, Any] = {"curve": curve, "median": median_survival(curve)}
     if group_column:
-        test = log_rank(selected, time, event, group_column)
+        test = log_rank_from_events(events)
         outputs["log_rank"] = pl.DataFrame(
             {
                 "group": list(test["observed"]),

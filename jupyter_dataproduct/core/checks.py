@@ -47,7 +47,8 @@ def check_entity(model: Model, modelled: ModelledEntity) -> list[CheckFailure]:
         for column, (count, examples) in modelled.cast_failures.items()
     ]
     failures += _required_failures(model, modelled)
-    failures += _key_failures(modelled, entity.key)
+    if not modelled.key_known_unique:
+        failures += _key_failures(modelled, entity.key)
     return failures
 
 

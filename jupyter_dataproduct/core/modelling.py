@@ -20,6 +20,9 @@ class ModelledEntity:
     frame: pl.DataFrame
     # column -> (number of values that failed to convert, example raw values with keys)
     cast_failures: dict[str, tuple[int, list[dict]]] = field(default_factory=dict)
+    # True when the key is unique by construction (see _unpivot_key_is_unique), so the
+    # expensive check on the long table can be skipped.
+    key_known_unique: bool = False
 
 
 def model_entity(name: str, entity: Entity, source_frame: pl.LazyFrame) -> ModelledEntity:
@@ -29,7 +32,31 @@ def model_entity(name: str, entity: Entity, source_frame: pl.LazyFrame) -> Model
     typed, failures = _cast_read_columns(entity, raw_frame)
     typed = _add_derived_columns(name, entity, typed)
     typed = _apply_row_filter(name, entity, typed)
-    return ModelledEntity(name=name, frame=typed.select(list(entity.columns)), cast_failures=failures)
+    known_unique = entity.unpivot is not None and _unpivot_key_is_unique(entity, source_frame)
+    return ModelledEntity(
+        name=name, frame=typed.select(list(entity.columns)), cast_failures=failures, key_known_unique=known_unique
+    )
+
+
+def _unpivot_key_is_unique(entity: Entity, source_frame: pl.LazyFrame) -> bool:
+    """An unpivoted row is (index values, attributes of one listed column). When the key is
+    exactly the index plus the attribute names, it is unique if the index is unique in the
+    source and no two listed columns share their attributes: a check on the short source
+    table instead of the long one. Filtering rows cannot create duplicates."""
+    spec = entity.unpivot
+    assert spec is not None
+    read_as = {name: (col.source or name) for name, col in entity.columns.items() if col.derive is None}
+    if any(k not in read_as for k in entity.key):
+        return False
+    if {read_as[k] for k in entity.key} != {*spec.index, *spec.attribute_names()} or len(entity.key) != len(
+        {*spec.index, *spec.attribute_names()}
+    ):
+        return False
+    attributes = [tuple(sorted((k, repr(v)) for k, v in attrs.items())) for attrs in spec.columns.values()]
+    if len(set(attributes)) != len(attributes):
+        return False
+    index = pl.col(spec.index[0]) if len(spec.index) == 1 else pl.struct(spec.index)
+    return not source_frame.select(index.is_duplicated().any()).collect().item()
 
 
 def _unpivoted(name: str, entity: Entity, frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -72,3 +72,41 @@ def test_every_failure_is_reported_at_once(write_product, tiny_manifest):
     people = GOOD_PEOPLE + "2,X,abc,1,0,2024-01-01\n"
     failures = failures_of(write_product, tiny_manifest, people, GOOD_VISITS + "9,0,1\n")
     assert {f["check"] for f in failures} == {"type", "unique_key", "reference"}
+
+
+UNPIVOT_MANIFEST = """\
+name: long
+version: 1.0.0
+sources:
+  wide: {kind: csv, path: wide.csv}
+model:
+  entities:
+    measures:
+      source: wide
+      key: [id, visit]
+      unpivot:
+        index: [id]
+        value: value
+        columns:
+          v0: {visit: 0}
+          v1: {visit: 1}
+      filter: value IS NOT NULL
+      columns:
+        id: {type: int}
+        visit: {type: int}
+        value: {type: float}
+"""
+
+
+def test_unpivoted_keys_are_checked_through_the_source(write_product):
+    good = Product.open(write_product(UNPIVOT_MANIFEST, {"wide.csv": "id,v0,v1\n1,1.0,2.0\n2,3.0,\n"}, name="good"))
+    assert good.build().snapshot.rows() == {"measures": 3}
+    bad = Product.open(write_product(UNPIVOT_MANIFEST, {"wide.csv": "id,v0,v1\n1,1.0,2.0\n1,3.0,4.0\n"}, name="bad"))
+    with pytest.raises(BuildCheckError) as caught:
+        bad.build()
+    [failure] = caught.value.details["failures"]
+    assert failure["check"] == "unique_key" and failure["count"] == 4
+    same_visit = UNPIVOT_MANIFEST.replace("v1: {visit: 1}", "v1: {visit: 0}")
+    clash = Product.open(write_product(same_visit, {"wide.csv": "id,v0,v1\n1,1.0,2.0\n"}, name="clash"))
+    with pytest.raises(BuildCheckError, match="share a key"):
+        clash.build()

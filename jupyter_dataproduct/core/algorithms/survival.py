@@ -55,10 +55,14 @@ def kaplan_meier(
     std_err, lower, upper (one row per distinct time, as R's ``summary(survfit, censored=TRUE)``)."""
     if not 0 < conf_level < 1:
         raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
+    return kaplan_meier_from_events(event_table(frame, time, event, group), conf_level)
+
+
+def kaplan_meier_from_events(table: pl.DataFrame, conf_level: float = 0.95) -> pl.DataFrame:
+    """The Kaplan-Meier estimate from an :func:`event_table` (so one scan serves several analyses)."""
     from scipy import stats
 
     z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
-    table = event_table(frame, time, event, group)
     hazard = pl.col("n_event") / pl.col("n_risk")
     greenwood = pl.col("n_event") / (pl.col("n_risk") * (pl.col("n_risk") - pl.col("n_event")))
     curve = table.with_columns(
@@ -80,9 +84,13 @@ def log_rank(frame: pl.LazyFrame, time: str, event: str, group: str) -> dict:
 
     Returns ``{"chisq", "df", "p_value", "observed": {group: n}, "expected": {group: e}}``.
     """
+    return log_rank_from_events(event_table(frame, time, event, group))
+
+
+def log_rank_from_events(table: pl.DataFrame) -> dict:
+    """The log-rank test from an :func:`event_table` with a group column."""
     from scipy import stats
 
-    table = event_table(frame, time, event, group)
     groups = sorted(table.get_column(GROUP).drop_nulls().unique().to_list())
     if len(groups) < 2:
         raise ParameterError(f"The log-rank test needs at least two groups; found {len(groups)}.")
