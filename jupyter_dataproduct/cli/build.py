@@ -6,7 +6,7 @@ import click
 from tqdm import tqdm
 
 from ..core.product import Product
-from ..core.progress import ProgressEvent
+from ..core.progress import bar_updater
 from .output import json_option, print_json, reports_errors
 from .snapshots import snapshot_row
 
@@ -24,14 +24,8 @@ def command(path: str, tags: tuple[str, ...], force: bool, quiet: bool, as_json:
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     bar = tqdm(total=1, unit="step", desc="build", file=sys.stderr, disable=not show_progress)
 
-    def on_progress(event: ProgressEvent) -> None:
-        bar.total = event.total
-        bar.n = event.done
-        bar.set_postfix_str(event.message)
-        bar.refresh()
-
     try:
-        result = product.build(progress=on_progress, force=force)
+        result = product.build(progress=bar_updater(bar), force=force)
     finally:
         bar.close()
     for name in tags:

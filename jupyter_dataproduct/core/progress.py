@@ -8,7 +8,7 @@ with a notebook progress bar.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,15 @@ class Steps:
         self.done += 1
         if self._callback:
             self._callback(ProgressEvent(self.done, self.total, message))
+
+
+def bar_updater(bar: Any) -> Callable[[ProgressEvent], None]:
+    """A progress callback that drives a tqdm-style bar (terminal or notebook)."""
+
+    def update(event: ProgressEvent) -> None:
+        bar.total = event.total
+        bar.n = event.done
+        bar.set_postfix_str(event.message)
+        bar.refresh()
+
+    return update

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-from ..core.progress import ProgressEvent
+from ..core.progress import bar_updater
 
 
 @contextlib.contextmanager
@@ -20,14 +20,7 @@ def notebook_progress(enabled: bool = True, description: str = "build") -> Itera
     except ImportError:
         from tqdm import tqdm
     bar = tqdm(total=1, desc=description, unit="step")
-
-    def update(event: ProgressEvent) -> None:
-        bar.total = event.total
-        bar.n = event.done
-        bar.set_postfix_str(event.message)
-        bar.refresh()
-
     try:
-        yield update
+        yield bar_updater(bar)
     finally:
         bar.close()

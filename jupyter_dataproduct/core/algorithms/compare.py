@@ -23,7 +23,8 @@ from typing import Literal, Mapping
 import numpy as np
 import polars as pl
 
-from ..errors import ColumnNotFoundError, ParameterError
+from ..errors import ParameterError
+from .columns import require_columns
 
 Kind = Literal["numeric", "categorical"]
 _IN_A = "__in_cohort_a__"
@@ -39,13 +40,7 @@ def compare_cohorts(a: pl.LazyFrame, b: pl.LazyFrame, variables: Mapping[str, Ki
     """One row per variable: test, statistic, p-value, effect size, BH-adjusted p, rank."""
     if not variables:
         raise ParameterError("Choose at least one variable to compare.")
-    available = a.collect_schema().names()
-    unknown = [v for v in variables if v not in available]
-    if unknown:
-        raise ColumnNotFoundError(
-            f"No column {', '.join(map(repr, unknown))} to compare; columns: {', '.join(available)}",
-            details={"columns": unknown, "allowed": available},
-        )
+    require_columns(a, variables)
     bad_kinds = {v: k for v, k in variables.items() if k not in ("numeric", "categorical")}
     if bad_kinds:
         raise ParameterError(f"Variable kinds must be 'numeric' or 'categorical'; got {bad_kinds}.")

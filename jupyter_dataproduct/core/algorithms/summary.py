@@ -7,7 +7,8 @@ from typing import Literal, Mapping, Sequence
 
 import polars as pl
 
-from ..errors import ColumnNotFoundError, ParameterError
+from ..errors import ParameterError
+from .columns import require_columns
 
 Kind = Literal["numeric", "categorical"]
 
@@ -16,13 +17,7 @@ def summarise(
     frame: pl.LazyFrame, columns: Mapping[str, Kind], by: Sequence[str] = ()
 ) -> dict[str, pl.DataFrame]:
     """``{"numeric": per (group, variable) stats, "categorical": per (group, variable, value) counts}``."""
-    available = frame.collect_schema().names()
-    unknown = [c for c in [*columns, *by] if c not in available]
-    if unknown:
-        raise ColumnNotFoundError(
-            f"No column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
-            details={"columns": unknown, "allowed": available},
-        )
+    require_columns(frame, [*columns, *by])
     groups = list(by)
     overlap = [c for c in columns if c in groups]
     if overlap:

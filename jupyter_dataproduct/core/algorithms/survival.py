@@ -13,14 +13,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ..errors import ColumnNotFoundError, ParameterError
+from ..errors import ParameterError
+from .columns import require_columns
 
 GROUP = "group"
 
 
 def event_table(frame: pl.LazyFrame, time: str, event: str, group: str | None = None) -> pl.DataFrame:
     """Per (group, time): n_event, n_censor and n_risk (rows still under observation)."""
-    _check_columns(frame, [c for c in (time, event, group) if c])
+    require_columns(frame, [c for c in (time, event, group) if c])
     group_expr = pl.col(group).cast(pl.String) if group else pl.lit(None, dtype=pl.String)
     counts = (
         frame.select(
@@ -153,15 +154,3 @@ def _quantile_time(times: list[float], survival: list[float | None], p: float = 
             return (times[i] + later[0]) / 2 if later else times[i]
         return times[i]
     return None
-
-
-def _check_columns(frame: pl.LazyFrame, columns: list[str]) -> None:
-    available = frame.collect_schema().names()
-    unknown = [c for c in columns if c not in available]
-    if unknown:
-        raise ColumnNotFoundError(
-            f"No column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
-            details={"columns": unknown, "allowed": available},
-        )
-
-
