@@ -140,8 +140,6 @@ def survival(
     from .algorithms.survival import event_table, kaplan_meier_from_events, log_rank_from_events, median_survival
 
     selected = labelled.select([c for c in (group_column, time, event) if c])
-    if group_column:
-        selected = selected.with_columns(pl.col(group_column).cast(pl.String))
     if not 0 < conf_level < 1:
         raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
     events = event_table(selected, time, event, group_column)  # one scan serves every output

@@ -22,18 +22,18 @@ GROUP = "group"
 def event_table(frame: pl.LazyFrame, time: str, event: str, group: str | None = None) -> pl.DataFrame:
     """Per (group, time): n_event, n_censor and n_risk (rows still under observation)."""
     require_columns(frame, [c for c in (time, event, group) if c])
-    group_expr = pl.col(group).cast(pl.String) if group else pl.lit(None, dtype=pl.String)
+    # Group and time keep their types for the scan (cheap to hash, categories keep their
+    # order); only the small aggregated table is converted.
+    group_expr = pl.col(group) if group else pl.lit(None, dtype=pl.String)
     counts = (
-        frame.select(
-            group_expr.alias(GROUP),
-            pl.col(time).cast(pl.Float64).alias("time"),
-            pl.col(event).cast(pl.Int64).alias("_event"),
-        )
+        frame.select(group_expr.alias(GROUP), pl.col(time).alias("time"), pl.col(event).alias("_event"))
         .filter(pl.col("time").is_not_null() & pl.col("_event").is_not_null())
         .group_by(GROUP, "time")
-        .agg(pl.col("_event").sum().alias("n_event"), pl.len().alias("_rows"))
+        .agg(pl.col("_event").cast(pl.Int64).sum().alias("n_event"), pl.len().alias("_rows"))
         .sort(GROUP, "time", nulls_last=True)
         .with_columns(
+            pl.col(GROUP).cast(pl.String),
+            pl.col("time").cast(pl.Float64),
             (pl.col("_rows").reverse().cum_sum().reverse().over(GROUP)).alias("n_risk"),
             (pl.col("_rows") - pl.col("n_event")).alias("n_censor"),
         )
