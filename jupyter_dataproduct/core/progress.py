@@ -45,7 +45,7 @@ def bar_updater(bar: Any) -> Callable[[ProgressEvent], None]:
     def update(event: ProgressEvent) -> None:
         bar.total = event.total
         bar.n = event.done
-        bar.set_postfix_str(event.message)
+        bar.set_postfix_str(event.message, refresh=False)
         bar.refresh()
 
     return update
