@@ -69,7 +69,7 @@ def summary(
     if cohort is not None:
         rows = rows.filter(_as_cohort(ctx, cohort, entity, "cohort").expression(ctx.model.entities[entity]))
     groups = [by] if isinstance(by, str) else list(by or [])
-    kinds = _variable_kinds(ctx, entity, columns or [c for c in ctx.model.entities[entity].columns if c not in groups])
+    kinds = _variable_kinds(ctx, entity, columns or _summarisable_columns(ctx, entity, groups))
     from .algorithms.summary import summarise  # scipy and friends load on first use
 
     tables = summarise(rows, kinds, by=groups)
@@ -220,6 +220,16 @@ def _check_table_columns(table: pl.DataFrame, columns: list[str]) -> None:
             f"the table has no column {', '.join(map(repr, unknown))}; columns: {', '.join(table.columns)}",
             details={"columns": unknown, "allowed": table.columns},
         )
+
+
+def _summarisable_columns(ctx: PluginContext, entity: str, exclude: list[str]) -> list[str]:
+    """By default: every number and category that is not part of the key or a group."""
+    model = ctx.model.entities[entity]
+    keys = [model.key] if isinstance(model.key, str) else list(model.key)
+    return [
+        name for name, column in model.columns.items()
+        if column.type in (*NUMERIC, "category", "bool") and name not in keys and name not in exclude
+    ]
 
 
 def _variable_kinds(ctx: PluginContext, entity: str, variables: list[str]) -> dict[str, str]:

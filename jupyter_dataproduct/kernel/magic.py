@@ -121,6 +121,12 @@ def register_completer(ipython: Any, magics: DataProductMagics) -> None:
 
 
 def completions(magics: DataProductMagics, line: str) -> list[str]:
+    """Candidates for the word being typed at the end of ``line``."""
+    typed = "" if line.endswith(" ") else (line.split() or [""])[-1]
+    return [c for c in _candidates(magics, line) if c.startswith(typed)]
+
+
+def _candidates(magics: DataProductMagics, line: str) -> list[str]:
     words = line.split()
     ending_space = line.endswith(" ")
     args = words[1:]  # drop the magic itself

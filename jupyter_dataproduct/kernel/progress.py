@@ -1,4 +1,4 @@
-"""Progress bars for long work started from a notebook (tqdm: widget if available, else text)."""
+"""Progress bars for long work started from a notebook (a widget in Jupyter, text elsewhere)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,9 @@ def notebook_progress(enabled: bool = True, description: str = "build") -> Itera
     if not enabled:
         yield None
         return
-    try:
-        import ipywidgets  # noqa: F401
+    # tqdm.auto: a widget in a Jupyter kernel with ipywidgets, text in a terminal IPython.
+    from tqdm.auto import tqdm
 
-        from tqdm.notebook import tqdm
-    except ImportError:
-        from tqdm import tqdm
     bar = tqdm(total=1, desc=description, unit="step")
     try:
         yield bar_updater(bar)

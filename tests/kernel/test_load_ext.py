@@ -1,0 +1,31 @@
+"""``%load_ext jupyter_dataproduct`` imports only what a kernel needs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("jupyterlab", "jupyter_server", "notebook", "starlette", "uvicorn", "httpx", "tornado",
+         "scipy", "rpy2", "pandas", "nbclient")
+
+PROBE = f"""
+import json, sys, time
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+before = set(sys.modules)
+start = time.perf_counter()
+shell.run_line_magic("load_ext", "jupyter_dataproduct")
+seconds = time.perf_counter() - start
+loaded = sorted({{m.split(".")[0] for m in set(sys.modules) - before}})
+print(json.dumps({{"seconds": seconds, "loaded": loaded,
+                  "magic": "dataproduct" in shell.magics_manager.magics["line"]}}))
+"""
+
+
+def test_loading_the_extension_imports_no_server_lab_or_statistics_stack():
+    out = subprocess.run([sys.executable, "-c", PROBE], check=True, capture_output=True, text=True).stdout
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["magic"] is True
+    heavy = [m for m in report["loaded"] if m in HEAVY]
+    assert heavy == [], f"%load_ext imported {heavy}"
