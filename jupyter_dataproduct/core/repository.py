@@ -1,4 +1,4 @@
-"""The product repository's code: plugins (built-in, files, notebook session) and protocols.
+"""The product repository's code: plugins (built-in, .py/.R/.ipynb files, notebook session) and protocols.
 
 Everything is re-read when a file in ``plugins/`` or ``protocols/`` changes (name, size or
 modification time), so a long-lived product object never runs stale code.
@@ -15,7 +15,7 @@ from .manifest import Manifest
 from .plugins import PluginSpec, load_python_plugins, specs_in_module
 from .protocol import LoadedProtocol, ProtocolCatalog, load_protocols
 
-PLUGIN_SUFFIXES = (".py", ".R", ".r")
+PLUGIN_SUFFIXES = (".py", ".R", ".r", ".ipynb")
 
 
 class Repository:
@@ -116,6 +116,10 @@ class Repository:
 def _load_plugin_file(file: Path, prefix: str) -> list[PluginSpec]:
     if file.suffix == ".py":
         return load_python_plugins(file, prefix)
+    if file.suffix == ".ipynb":
+        from .notebook_plugins import load_notebook_plugin
+
+        return load_notebook_plugin(file)
     from .rplugins import load_r_plugins  # R support is optional: loaded only when needed
 
     return load_r_plugins(file)
