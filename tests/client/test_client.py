@@ -82,7 +82,7 @@ def test_bad_parameters_fail_before_running_with_a_clear_message(actg):
     with pytest.raises(ParameterError, match=r"group.*age") as caught:
         actg.protocols.survival(group="age")
     assert caught.value.details["parameter"] == "group"
-    with pytest.raises(ProtocolNotFoundError, match=r"No protocol 'nope'; protocols: baseline_summary"):
+    with pytest.raises(ProtocolNotFoundError, match=r"No protocol 'nope'; protocols: arm_profile, baseline_summary"):
         actg.protocols.nope
 
 
