@@ -28,7 +28,7 @@ from .result import Result
 from .snapshot import now_iso, write_atomically
 
 ARTIFACT_FILE = "artifact.json"
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")  # \Z: "$" would allow a trailing newline
 ArtifactKind = Literal["cohort", "table", "result"]
 
 

@@ -51,7 +51,7 @@ def frame(
     if order_by:
         rows = rows.sort(order_by)
     if limit is not None:
-        rows = rows.head(limit)
+        rows = rows.head(min(limit, 2**32 - 1))  # more rows than any frame holds; polars' limit
     return rows
 
 

@@ -31,6 +31,7 @@ SET_OPS = ("in", "not in")
 NULL_OPS = ("is null", "is not null")
 OPERATORS = (*COMPARISONS, *SET_OPS, "between", *NULL_OPS, "contains")
 EVERYONE: dict[str, Any] = {"and": []}
+MAX_DEPTH = 50  # nesting of and / or / not and parentheses (deeper would exhaust the stack)
 
 
 # -- the text syntax ----------------------------------------------------------------------
@@ -61,6 +62,8 @@ def _tokenize(text: str) -> list[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
+            # Point at the offending character, not at the spaces before it.
+            position += len(text[position:]) - len(text[position:].lstrip())
             raise _syntax_error(text, position, "unexpected character")
         kind = match.lastgroup or ""
         value, start = match.group(kind), match.start(kind)
@@ -87,6 +90,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
 
     def parse(self) -> dict[str, Any]:
         if not self.tokens:
@@ -111,13 +115,19 @@ class _Parser:
         return parts[0] if len(parts) == 1 else {"and": parts}
 
     def _unary(self) -> dict[str, Any]:
-        if self._accept("keyword", "not"):
-            return {"not": self._unary()}
-        if self._accept("punct", "("):
-            inner = self._or()
-            self._expect("punct", ")")
-            return inner
-        return self._condition()
+        if self.depth > MAX_DEPTH:
+            raise self._error(f"nesting deeper than {MAX_DEPTH} levels")
+        self.depth += 1
+        try:
+            if self._accept("keyword", "not"):
+                return {"not": self._unary()}
+            if self._accept("punct", "("):
+                inner = self._or()
+                self._expect("punct", ")")
+                return inner
+            return self._condition()
+        finally:
+            self.depth -= 1
 
     def _condition(self) -> dict[str, Any]:
         column = self._expect("word", description="a column name").text
@@ -248,18 +258,20 @@ def cohort_from_value(value: Any, entity_name: str, entity: Entity, parameter: s
     return Cohort(entity=entity_name, tree=canonical, text=text)
 
 
-def _canonical(node: Any, entity_name: str, entity: Entity) -> dict[str, Any]:
+def _canonical(node: Any, entity_name: str, entity: Entity, depth: int = 0) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise ParameterError(f"a cohort condition tree may nest at most {MAX_DEPTH} levels deep")
     if not isinstance(node, dict):
         raise ParameterError(f"a cohort condition must be an object, got {node!r}")
     if "and" in node or "or" in node:
         key = "and" if "and" in node else "or"
         if set(node) != {key} or not isinstance(node[key], list):
             raise ParameterError(f"'{key}' takes a list of conditions and nothing else: {node!r}")
-        return {key: [_canonical(child, entity_name, entity) for child in node[key]]}
+        return {key: [_canonical(child, entity_name, entity, depth + 1) for child in node[key]]}
     if "not" in node:
         if set(node) != {"not"}:
             raise ParameterError(f"'not' takes one condition and nothing else: {node!r}")
-        return {"not": _canonical(node["not"], entity_name, entity)}
+        return {"not": _canonical(node["not"], entity_name, entity, depth + 1)}
     return _canonical_condition(node, entity_name, entity)
 
 

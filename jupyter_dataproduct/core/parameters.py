@@ -14,7 +14,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .cohort import Cohort, cohort_from_value
-from .errors import ParameterError
+from .errors import DataProductError, ParameterError
 from .model import ColumnType, Model
 
 ParameterType = Literal["string", "int", "float", "bool", "enum", "date", "column", "columns", "cohort"]
@@ -235,7 +235,10 @@ def _bind_enum(name: str, p: Parameter, value: Any, context: BindContext) -> Any
 
 
 def _bind_date(name: str, p: Parameter, value: Any, _: BindContext) -> str:
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.datetime):  # a datetime is a date subclass: only its date at midnight
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+    elif isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
         try:
@@ -278,8 +281,20 @@ def _bind_cohort(name: str, p: Parameter, value: Any, context: BindContext) -> C
             raise _fail(name, value, f"a cohort of {p.entity} (saved cohort {value['artifact']!r} is of {saved.entity})")
         return Cohort(entity=p.entity, tree=saved.tree, text=saved.text, artifact=value["artifact"])  # type: ignore[arg-type]
     if isinstance(value, dict) and {"entity", "tree"} <= set(value):
-        # A cohort as recorded in provenance: re-validate its tree.
-        value = value["tree"]
+        # A cohort as recorded in provenance: re-validate its tree; keep its text (when it
+        # still says the same) and the saved cohort it came from, so a re-run records the same.
+        recorded = value
+        cohort = cohort_from_value(recorded["tree"], p.entity, entity, parameter=name)  # type: ignore[arg-type]
+        text = recorded.get("text")
+        if isinstance(text, str):
+            try:
+                same = cohort_from_value(text, p.entity, entity, parameter=name).tree == cohort.tree  # type: ignore[arg-type]
+            except DataProductError:
+                same = False
+            text = text if same else None
+        artifact = recorded.get("artifact")
+        return Cohort(entity=p.entity, tree=cohort.tree, text=text,  # type: ignore[arg-type]
+                      artifact=artifact if isinstance(artifact, str) else None)
     return cohort_from_value(value, p.entity, entity, parameter=name)  # type: ignore[arg-type]
 
 

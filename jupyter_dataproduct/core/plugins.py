@@ -142,6 +142,9 @@ def plugin_failure(prefix: str, exc: BaseException, file: Path | str | None) -> 
             if Path(frame.filename) == Path(file):
                 line = frame.lineno
                 break
+        # A syntax error happens before any frame of the file runs: its line is on the error.
+        if line is None and isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) == Path(file):
+            line = exc.lineno
     where = f" ({Path(file).name}, line {line})" if file is not None and line else (f" ({Path(file).name})" if file else "")
     return PluginError(
         f"{prefix}{where}: {type(exc).__name__}: {exc}",

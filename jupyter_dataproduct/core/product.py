@@ -309,7 +309,7 @@ def _check_plugin_name(name: str) -> None:
 
     from .errors import InvalidNameError
 
-    if not re.match(r"^[a-z_][a-z0-9_]*$", name):
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         raise InvalidNameError(f"Plugin name {name!r} is not allowed: use lower_snake_case (it names a file).")
 
 

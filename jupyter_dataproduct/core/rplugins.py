@@ -190,7 +190,9 @@ class RFunction:
 
     def __call__(self, **arguments: Any) -> Any:
         robjects = _import_rpy2()
-        with _R_LOCK:
+        # rpy2 keeps its conversion rules in a ContextVar set in the thread that imported it;
+        # set them for this call too, so plugins also run from worker threads (the server).
+        with _R_LOCK, robjects.conversion.localconverter(robjects.default_converter):
             return _call_in_r(robjects, self, arguments)
 
 

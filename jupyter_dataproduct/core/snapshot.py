@@ -32,7 +32,7 @@ SNAPSHOT_FILE = "snapshot.json"
 SHORT_ID = 12
 MIN_PREFIX = 4
 LATEST = "latest"
-TAG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")  # \Z: "$" would allow a trailing newline
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 

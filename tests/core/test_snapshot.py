@@ -93,7 +93,7 @@ def test_tags_move_ids_do_not(tiny_product, snapshot, tiny_dir):
         tiny_product.snapshot("v1")
 
 
-@pytest.mark.parametrize("name", ["latest", "abc123", "../x", "a/b", "", ".hidden", "x" * 65])
+@pytest.mark.parametrize("name", ["latest", "abc123", "../x", "a/b", "", ".hidden", "x" * 65, "v1\n"])
 def test_bad_tag_names_are_refused(tiny_product, snapshot, name):
     with pytest.raises(InvalidNameError, match="not allowed"):
         tiny_product.tag(name, snapshot.id)

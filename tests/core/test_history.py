@@ -1,0 +1,145 @@
+"""The analysis history: every run is recorded newest first, with protocol, version,
+snapshot and parameters; an entry can be re-run and saved as an artifact."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from jupyter_dataproduct.core import history as history_module
+from jupyter_dataproduct.core.history import HistoryEntryNotFoundError
+from jupyter_dataproduct.core.product import Product
+from jupyter_dataproduct.core.result import Result
+
+PEOPLE = """\
+name: people
+version: {version}
+parameters:
+  who: {{type: cohort, entity: people, default: ""}}
+  limit: {{type: int, required: false}}
+steps:
+  - {{id: rows, query: people, with: {{where: $who, limit: $limit, order_by: [id]}}}}
+"""
+
+
+@pytest.fixture
+def product(tiny_dir, monkeypatch) -> Product:
+    monkeypatch.setenv("DATAPRODUCT_USER", "ada")
+    (tiny_dir / "protocols").mkdir()
+    (tiny_dir / "protocols" / "people.yaml").write_text(PEOPLE.format(version="1.0.0"))
+    (tiny_dir / "protocols" / "people_2.yaml").write_text(PEOPLE.format(version="2.0.0"))
+    product = Product.open(tiny_dir)
+    product.build()
+    return product
+
+
+def run_several(product: Product) -> list[Result]:
+    results = []
+    for ref, parameters in [("people@1.0.0", {"who": "age > 40"}), ("people", {"limit": 2}),
+                            ("people", {"who": {"column": "smoker", "op": "==", "value": True}})]:
+        results.append(product.run(ref, parameters))
+        time.sleep(0.002)  # distinct timestamps
+    return results
+
+
+def test_every_run_is_recorded_newest_first(product):
+    results = run_several(product)
+    entries = product.history.list()
+    assert [e.id for e in entries] == [r.provenance["history_id"] for r in reversed(results)]
+    assert [e.protocol for e in entries] == ["people@2.0.0", "people@2.0.0", "people@1.0.0"]
+    assert [e.when for e in entries] == sorted((e.when for e in entries), reverse=True)
+    oldest = entries[-1]
+    assert oldest.who == "ada" and oldest.stored
+    assert oldest.provenance == {k: v for k, v in results[0].provenance.items() if k != "history_id"}
+    assert oldest.summary == {"rows": {"rows": 3, "columns": ["id", "name", "age", "group", "smoker", "enrolled", "age_months"]}}
+    data = entries[1].to_json()
+    assert data["protocol"] == "people@2.0.0" and data["snapshot"] == product.snapshot().id
+    assert data["parameters"] == {"who": {"entity": "people", "tree": {"and": []}, "text": ""}, "limit": 2}
+    assert data["who"] == "ada" and data["stored"] is True
+    assert entries[0].provenance["parameters"]["who"]["tree"] == {"column": "smoker", "op": "==", "value": True}
+    assert [e.id for e in product.history.list(limit=2)] == [e.id for e in entries[:2]]
+
+
+def test_runs_not_recorded_and_failed_runs_leave_no_entry(product):
+    product.run("people", record=False)
+    for bad in ({"limit": "many"}, {"who": "nobody == 1"}):
+        with pytest.raises(Exception):
+            product.run("people", bad)
+    assert product.history.list() == []
+    assert not product.history.root.exists() or list(product.history.root.iterdir()) == []
+
+
+def test_entries_are_found_by_id_or_unique_prefix(product):
+    results = run_several(product)
+    wanted = results[1].provenance["history_id"]
+    assert product.history.get(wanted).id == wanted
+    assert product.history.get(wanted[:-3]).id == wanted  # the random suffix makes it unique
+    with pytest.raises(HistoryEntryNotFoundError, match="matches no entry"):
+        product.history.get("nope")
+    with pytest.raises(HistoryEntryNotFoundError, match="matches several entries"):
+        product.history.get(wanted[:4])  # the year: every entry
+    with pytest.raises(HistoryEntryNotFoundError):
+        product.history.get("")
+
+
+def test_an_entry_reruns_to_the_same_result(product):
+    results = run_several(product)
+    for result in results:
+        entry = product.history.get(result.provenance["history_id"])
+        stored = product.history_result(entry)
+        assert stored.equals(result)
+        again = product.rerun(entry.provenance)
+        assert again.equals(result)
+        assert again.provenance["protocol_version"] == result.provenance["protocol_version"]
+        for name in result.tables:
+            assert_frame_equal(again.tables[name], result.tables[name])
+    assert len(product.history.list()) == 6  # the re-runs are recorded too
+
+
+def test_an_entry_is_saveable_as_an_artifact(product):
+    result = product.run("people@1.0.0", {"who": "age > 40"})
+    info = product.save_history_entry(result.provenance["history_id"], "over_40")
+    assert info.kind == "result" and info.provenance["protocol_version"] == "1.0.0"
+    saved = product.artifacts.load("over_40")
+    assert isinstance(saved, Result) and saved.equals(result)
+    assert saved.tables["rows"]["id"].to_list() == [2, 4, 5]
+    with pytest.raises(Exception) as caught:
+        product.save_history_entry(result.provenance["history_id"], "over_40")
+    assert caught.value.code == "artifact_error"
+    product.save_history_entry(result.provenance["history_id"][:-2], "over_40", overwrite=True)
+
+
+def test_large_results_are_not_stored_but_rerun(product, monkeypatch):
+    monkeypatch.setattr(history_module, "STORE_ROWS", 2)
+    small = product.run("people", {"limit": 2})
+    large = product.run("people", {"who": "age > 40"})
+    small_entry, large_entry = (product.history.get(r.provenance["history_id"]) for r in (small, large))
+    assert small_entry.stored and not large_entry.stored
+    assert product.history.stored_result(large_entry) is None
+    assert not (product.history.root / large_entry.id / "result").exists()
+    assert product.history_result(large_entry).equals(large)  # re-run from the provenance
+    assert product.history_result(large_entry.id).equals(large)
+    assert len(product.history.list()) == 2  # fetching a result does not record a run
+    product.save_history_entry(large_entry.id, "large")
+    assert product.artifacts.load("large").equals(large)
+
+
+def test_plugin_runs_are_recorded_and_rerunnable(product):
+    (product.path / "plugins").mkdir()
+    (product.path / "plugins" / "oldest.py").write_text(
+        "import polars as pl\nfrom jupyter_dataproduct import plugin\n\n\n@plugin\n"
+        "def oldest(people: pl.LazyFrame):\n    return people.select(pl.col('age').max()).collect().item()\n"
+    )
+    result = product.run_plugin("oldest", {"people": "smoker == false"})
+    entry = product.history.list()[0]
+    assert entry.protocol == "oldest@plugin" and result.values == {"oldest": 45}
+    assert product.history_result(entry).values == {"oldest": 45}
+    assert product.rerun(entry.provenance).values == {"oldest": 45}
+
+
+def test_who_defaults_to_the_login_name(product, monkeypatch):
+    monkeypatch.delenv("DATAPRODUCT_USER")
+    product.run("people")
+    assert product.history.list()[0].who == history_module.current_user() != ""
