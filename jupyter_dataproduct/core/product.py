@@ -25,7 +25,7 @@ from .manifest import MANIFEST_FILE, Manifest, load_manifest
 from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
 from .plugins import PluginSpec
 from .progress import ProgressCallback
-from .protocol import LoadedProtocol, ProtocolCatalog, ProtocolSpec
+from .protocol import LoadedProtocol, ProtocolCatalog
 from .repository import Repository
 from .result import Result
 from .snapshot import Snapshot, SnapshotStore

@@ -7,27 +7,11 @@ import json
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 
-from jupyter_dataproduct.cli import main
 from jupyter_dataproduct.core.product import Product
 
 
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(main, [str(a) for a in args])
-        if ok:
-            assert result.exit_code == 0, result.output + str(result.exception)
-        else:
-            assert result.exit_code != 0, result.output
-            assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-        return result
-
-    return invoke
 
 
 @pytest.fixture

@@ -6,23 +6,9 @@ import json
 import shutil
 import subprocess
 
-import pytest
-from click.testing import CliRunner
-
-from jupyter_dataproduct.cli import main
 
 
-@pytest.fixture
-def cli():
-    runner = CliRunner()
 
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(main, [str(a) for a in args])
-        if ok:
-            assert result.exit_code == 0, result.output + str(result.exception)
-        return result
-
-    return invoke
 
 
 def test_init_scaffolds_a_product_that_builds(cli, tmp_path):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pytest
 
 from jupyter_dataproduct.core.product import Product
 

@@ -9,7 +9,7 @@ import sys
 HEAVY = ("jupyterlab", "jupyter_server", "notebook", "starlette", "uvicorn", "httpx", "tornado",
          "scipy", "rpy2", "pandas", "nbclient")
 
-PROBE = f"""
+PROBE = """
 import json, sys, time
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
@@ -17,9 +17,9 @@ before = set(sys.modules)
 start = time.perf_counter()
 shell.run_line_magic("load_ext", "jupyter_dataproduct")
 seconds = time.perf_counter() - start
-loaded = sorted({{m.split(".")[0] for m in set(sys.modules) - before}})
-print(json.dumps({{"seconds": seconds, "loaded": loaded,
-                  "magic": "dataproduct" in shell.magics_manager.magics["line"]}}))
+loaded = sorted({m.split(".")[0] for m in set(sys.modules) - before})
+print(json.dumps({"seconds": seconds, "loaded": loaded,
+                  "magic": "dataproduct" in shell.magics_manager.magics["line"]}))
 """
 
 
