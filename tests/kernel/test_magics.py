@@ -247,3 +247,22 @@ def test_rich_displays(run, actg):
     data = result._repr_mimebundle_()
     assert data["application/vnd.vegalite.v5+json"]["$schema"].endswith("v5.json")
     assert result.snapshot[:12] in data["text/html"]  # provenance is shown
+
+
+def test_an_r_plugin_cell(run, ip, tiny, capsys):
+    from jupyter_dataproduct.core.errors import MissingDependencyError
+    from jupyter_dataproduct.core.rplugins import _import_rpy2
+
+    try:
+        _import_rpy2()  # starts R the way the engine does (without leaking LD_LIBRARY_PATH)
+    except MissingDependencyError as exc:
+        pytest.skip(f"R cells need R and rpy2 (the r extra): {exc}")
+    run(f"%dataproduct connect {tiny}")
+    ip.run_cell(
+        "%%dataproduct plugin n_smokers --lang r\n"
+        "n_smokers <- function(people) data.frame(smokers = sum(people$smoker))\n"
+    )
+    assert "Plugin n_smokers(people) is ready" in capsys.readouterr().out
+    assert run("%dataproduct run n_smokers").to_polars()["smokers"].to_list() == [2]
+    run("%dataproduct plugin export n_smokers")
+    assert (tiny / "plugins" / "n_smokers.R").read_text().startswith("n_smokers <- function(people)")
