@@ -10,8 +10,8 @@ import click
 
 from .._version import __version__
 from . import (
-    artifacts, build, dictionary, diff, frame, history, init, plugins, protocols, run, schema, snapshots, tag, test,
-    validate, verify,
+    artifacts, build, dictionary, diff, frame, history, init, plugins, protocols, run, schema, serve, snapshots, tag, test,
+    token, validate, verify,
 )
 
 
@@ -23,6 +23,6 @@ def main() -> None:
 
 for module in (
     init, validate, schema, build, snapshots, verify, tag, diff, dictionary,
-    protocols, plugins, run, frame, test, artifacts, history,
+    protocols, plugins, run, frame, test, artifacts, history, serve, token,
 ):
     main.add_command(module.command)

@@ -189,14 +189,15 @@ class RFunction:
         )
 
     def __call__(self, **arguments: Any) -> Any:
-        robjects = _import_rpy2()
+        robjects = start_r()
         # rpy2 keeps its conversion rules in a ContextVar set in the thread that imported it;
         # set them for this call too, so plugins also run from worker threads (the server).
         with _R_LOCK, robjects.conversion.localconverter(robjects.default_converter):
             return _call_in_r(robjects, self, arguments)
 
 
-def _import_rpy2() -> Any:
+def start_r() -> Any:
+    """Start the embedded R (once per process) and return ``rpy2.robjects``."""
     library_path = os.environ.get("LD_LIBRARY_PATH")
     try:
         import rpy2.robjects as robjects  # noqa: F401  (starts the embedded R)

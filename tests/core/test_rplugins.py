@@ -19,9 +19,9 @@ from jupyter_dataproduct.core.rplugins import RDefault, load_r_plugins
 
 RSCRIPT = shutil.which("Rscript")
 try:
-    from jupyter_dataproduct.core.rplugins import _import_rpy2
+    from jupyter_dataproduct.core.rplugins import start_r
 
-    _import_rpy2()
+    start_r()
     HAVE_RPY2 = True
 except Exception:  # rpy2 missing, or R missing under it
     HAVE_RPY2 = False

@@ -251,10 +251,10 @@ def test_rich_displays(run, actg):
 
 def test_an_r_plugin_cell(run, ip, tiny, capsys):
     from jupyter_dataproduct.core.errors import MissingDependencyError
-    from jupyter_dataproduct.core.rplugins import _import_rpy2
+    from jupyter_dataproduct.core.rplugins import start_r
 
     try:
-        _import_rpy2()  # starts R the way the engine does (without leaking LD_LIBRARY_PATH)
+        start_r()  # starts R the way the engine does (without leaking LD_LIBRARY_PATH)
     except MissingDependencyError as exc:
         pytest.skip(f"R cells need R and rpy2 (the r extra): {exc}")
     run(f"%dataproduct connect {tiny}")
