@@ -1,0 +1,195 @@
+"""Reading an entity locally vs through the HTTP server, and small protocol calls per second.
+
+The server runs as its own process (``dataproduct serve``) on 127.0.0.1, as deployed;
+client and server share this machine's cores. Figures, each next to its baseline from
+the same run:
+
+- frame throughput in MB/s of the resulting polars frame (``estimated_size``), for a
+  local ``Product.frame().collect()``, a remote Arrow IPC stream (``connect(url).frame``)
+  and remote JSON (download + ``pl.read_json``); JSON reads at most ``--json-rows`` rows
+  (10M rows of JSON is ~4 GB of text), compared with the same rows read locally;
+- small protocol calls (``cd4_response`` on the ACTG 175 example) per second: local,
+  then remote with 1 and ``--clients`` concurrent clients (threads, one connection each).
+
+    python bench/bench_remote.py --rows 10000000 --clients 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import EXAMPLE, write_product  # noqa: E402
+
+from jupyter_dataproduct.client.remote import RemoteTransport  # noqa: E402
+from jupyter_dataproduct.core.product import Product  # noqa: E402
+from jupyter_dataproduct.server.tokens import TokenStore  # noqa: E402
+
+MB = 1_000_000
+
+
+def best_of(repeat: int, function):
+    times, value = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        value = function()
+        times.append(time.perf_counter() - started)
+    return min(times), value
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(paths: list[Path], port: int) -> subprocess.Popen:
+    command = [sys.executable, "-c", "from jupyter_dataproduct.cli import main; main()", "serve", *map(str, paths),
+               "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def frames(url: str, token: str, path: Path, repeat: int, json_rows: int) -> dict[str, object]:
+    product = Product.open(path)
+    local_s, local = best_of(repeat, lambda: product.frame("patients").collect())
+    size = local.estimated_size() / MB
+    remote = RemoteTransport(url, token, timeout=None)
+    arrow_s, received = best_of(repeat, lambda: remote.frame("patients", None, None, "latest", None))
+    assert received.equals(local)
+    wire = {}
+
+    def arrow_bytes() -> int:
+        with httpx.stream("GET", f"{url.rsplit('/', 1)[0]}/api/products/{remote.name}/entities/patients/frame",
+                          headers={"Authorization": f"Bearer {token}"}, timeout=None) as response:
+            return sum(len(c) for c in response.iter_raw())
+
+    wire["arrow"] = arrow_bytes() / MB
+    subset_s, subset = best_of(repeat, lambda: product.frame("patients", limit=json_rows).collect())
+    subset_size = subset.estimated_size() / MB
+
+    def json_read() -> pl.DataFrame:
+        response = httpx.get(f"{url.rsplit('/', 1)[0]}/api/products/{remote.name}/entities/patients/frame",
+                             params={"format": "json", "limit": json_rows},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=None)
+        wire["json"] = len(response.content) / MB
+        return pl.read_json(io.BytesIO(response.content))
+
+    json_s, parsed = best_of(max(1, repeat - 1), json_read)
+    assert parsed.height == subset.height
+    return {
+        "rows": local.height, "frame_MB": round(size, 1),
+        "local_s": round(local_s, 3), "local_MB/s": round(size / local_s),
+        "remote_arrow_s": round(arrow_s, 3), "remote_arrow_MB/s": round(size / arrow_s),
+        "remote_arrow_wire_MB": round(wire["arrow"], 1),
+        "arrow_vs_local": f"{arrow_s / local_s:.1f}x slower",
+        "json_rows": subset.height, "local_subset_MB/s": round(subset_size / subset_s),
+        "remote_json_s": round(json_s, 3), "remote_json_MB/s": round(subset_size / json_s, 1),
+        "remote_json_wire_MB": round(wire["json"], 1),
+        "json_vs_local": f"{json_s / subset_s:.0f}x slower",
+        "arrow_vs_json": f"{(subset_size / json_s) and (size / arrow_s) / (subset_size / json_s):.0f}x faster",
+    }
+
+
+def calls(url: str, token: str, path: Path, clients: int, seconds: float) -> dict[str, object]:
+    parameters = {"threshold": 50}
+    product = Product.open(path)
+
+    def rate(function, threads: int) -> float:
+        stop = time.perf_counter() + seconds
+        counts = [0] * threads
+
+        def loop(i: int) -> None:
+            call = function()
+            while time.perf_counter() < stop:
+                call()
+                counts[i] += 1
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(loop, range(threads)))
+        return sum(counts) / (time.perf_counter() - started)
+
+    local = rate(lambda: (lambda: product.run("cd4_response", parameters)), 1)
+
+    def remote_call():
+        transport = RemoteTransport(url, token)
+        return lambda: transport.run("cd4_response", parameters, "latest")
+
+    one = rate(remote_call, 1)
+    many = rate(remote_call, clients)
+    return {"protocol": "cd4_response (ACTG 175, 2,139 patients)", "local_calls/s": round(local, 1),
+            "remote_1_client_calls/s": round(one, 1), f"remote_{clients}_clients_calls/s": round(many, 1),
+            "remote_1_vs_local": f"{local / one:.2f}x slower", f"remote_{clients}_vs_1": f"{many / one:.2f}x"}
+
+
+def run(rows: int, repeat: int, clients: int, json_rows: int, seconds: float, folder: Path) -> dict[str, object]:
+    started = time.perf_counter()
+    synthetic = write_product(folder / "synthetic", rows)
+    Product.open(synthetic).build()
+    actg = folder / "actg175"
+    shutil.copytree(EXAMPLE, actg, ignore=shutil.ignore_patterns(".dataproduct"))
+    Product.open(actg).build()
+    prepared = time.perf_counter() - started
+    tokens = {p: TokenStore.for_product(p).create("analyst")[0] for p in (synthetic, actg)}
+    port = free_port()
+    server = start_server([synthetic, actg], port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        report = {"cpus": os.cpu_count(), "prepare_s": round(prepared, 1)}
+        report["frames"] = frames(f"{base}/actg_synthetic", tokens[synthetic], synthetic, repeat, json_rows)
+        report["calls"] = calls(f"{base}/actg175", tokens[actg], actg, clients, seconds)
+        return report
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--json-rows", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=5.0, help="Duration of each calls/s measurement.")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-remote-") as folder:
+        report = run(args.rows, args.repeat, args.clients, args.json_rows, args.seconds, Path(folder))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    for section, values in report.items():
+        if isinstance(values, dict):
+            print(f"[{section}]")
+            width = max(len(k) for k in values)
+            for key, value in values.items():
+                print(f"  {key:<{width}}  {value}")
+        else:
+            print(f"{section}  {values}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import click
+
+from ..core.errors import MissingDependencyError
+from .output import reports_errors
+
+
+@click.command("serve")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0 exposes the server to the network; put TLS in front).")
+@click.option("--port", default=8750, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@reports_errors
+def command(paths: tuple[str, ...], host: str, port: int, log_level: str) -> None:
+    """Serve the products in PATHS over HTTP at /api/products/<name> (tokens: `dataproduct token`)."""
+    try:
+        from ..server.app import serve
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"The server needs the 'server' extra: pip install \"jupyter-dataproduct[server]\" ({exc.name} is missing)."
+        ) from None
+    serve(list(paths), host=host, port=port, log_level=log_level, announce=click.echo)

@@ -1,0 +1,321 @@
+"""A product behind a ``dataproduct serve`` server, over HTTP (httpx).
+
+``connect("http://127.0.0.1:8750/actg175", token=...)`` gives the same
+:class:`~.product.DataProduct` as a folder does: every :class:`~.transport.Transport`
+operation is one request, payloads follow :mod:`jupyter_dataproduct.server.wire`, frames
+arrive as an Arrow IPC stream read batch by batch, and errors come back as the very
+:class:`~jupyter_dataproduct.core.errors.DataProductError` subclasses the server raised.
+
+The token comes from the ``token`` argument or ``$DATAPRODUCT_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from typing import Any, Callable, Iterator
+from urllib.parse import quote, urlsplit
+
+import polars as pl
+
+from ..core.cohort import Cohort
+from ..core.errors import DataProductError, MissingDependencyError, ParameterError
+from ..core.progress import ProgressEvent
+from ..core.result import Result
+from ..server import wire
+from .transport import Transport
+
+TOKEN_ENV = "DATAPRODUCT_TOKEN"
+API = "/api/products"
+
+
+class RemoteConnectionError(DataProductError):
+    """The server could not be reached, or answered something that is not this API."""
+
+    code = "connection_error"
+    http_status = 502
+
+
+class RemoteTransport(Transport):
+    """``url`` is ``http(s)://host:port[/prefix]/<product>`` (or without the product when the
+    server serves exactly one)."""
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float | None = 300.0,
+                 verify: bool | str = True, headers: dict[str, str] | None = None, transport: Any = None) -> None:
+        try:
+            import httpx
+        except ImportError:
+            raise MissingDependencyError(
+                'Remote products need httpx: pip install "jupyter-dataproduct[remote]".'
+            ) from None
+        self._httpx = httpx
+        root, name = _split_url(url)
+        token = token or os.environ.get(TOKEN_ENV)
+        all_headers = {"User-Agent": "jupyter-dataproduct", **(headers or {})}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        self._client = httpx.Client(base_url=root, headers=all_headers, timeout=timeout, verify=verify,
+                                    transport=transport, follow_redirects=False)
+        if name is None:
+            products = [p["name"] for p in self._request("GET", API).json()["products"]]
+            if len(products) != 1:
+                raise ParameterError(
+                    f"{url} serves {len(products)} products ({', '.join(products) or 'none for this token'}); "
+                    "add one to the URL, e.g. " + f"{root}/{products[0] if products else 'NAME'}.",
+                    details={"products": products},
+                )
+            name = products[0]
+        self.name = name
+        self.location = f"{root}/{name}"
+        self._base = f"{API}/{quote(name, safe='')}"
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "RemoteTransport":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except self._httpx.TransportError as exc:
+            raise RemoteConnectionError(f"Cannot reach {self._client.base_url}: {exc}") from None
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    def _json(self, method: str, path: str = "", **kwargs: Any) -> Any:
+        response = self._request(method, self._base + path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise RemoteConnectionError(f"{self.location} answered something that is not JSON.") from None
+
+    def _result(self, method: str, path: str, **kwargs: Any) -> Result:
+        return wire.decode_result(self._json(method, path, **kwargs))
+
+    # -- metadata and snapshots ------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        data = self._json("GET")
+        data["location"] = self.location
+        return data
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/snapshots")
+
+    def snapshot(self, ref: str) -> dict[str, Any]:
+        return self._json("GET", f"/snapshots/{_seg(ref)}")
+
+    def build(self, progress: Callable[[ProgressEvent], None] | None = None, force: bool = False) -> dict[str, Any]:
+        if progress is None:
+            return self._json("POST", "/snapshots", json={"force": force})
+        with self._stream("POST", "/snapshots", json={"force": force}, headers={"Accept": wire.NDJSON}) as response:
+            for line in response.iter_lines():
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                if "progress" in event:
+                    progress(ProgressEvent(**event["progress"]))
+                elif "error" in event:
+                    raise _error_from(event["error"], 500)
+                elif "result" in event:
+                    return event["result"]
+        raise RemoteConnectionError("The build's progress stream ended without a result.")
+
+    def verify(self, ref: str) -> dict[str, Any]:
+        return self._json("GET", f"/snapshots/{_seg(ref)}/verify")
+
+    def diff(self, a: str, b: str) -> dict[str, Any]:
+        return self._json("GET", "/diff", params={"a": a, "b": b})
+
+    def tag(self, name: str, ref: str) -> dict[str, Any]:
+        return self._json("PUT", f"/tags/{_seg(name)}", json={"snapshot": ref})
+
+    # -- protocols and runs ----------------------------------------------------------------------
+
+    def protocols(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/protocols")
+
+    def protocol(self, ref: str) -> dict[str, Any]:
+        return self._json("GET", f"/protocols/{_seg(ref)}")
+
+    def run(self, ref: str, parameters: dict[str, Any], snapshot: str) -> Result:
+        return self._result("POST", f"/protocols/{_seg(ref)}/run", json=parameters, params={"snapshot": snapshot})
+
+    def run_plugin(self, name: str, arguments: dict[str, Any], snapshot: str) -> Result:
+        return self._result("POST", f"/plugins/{_seg(name)}/run", json=arguments, params={"snapshot": snapshot})
+
+    def rerun(self, provenance: dict[str, Any]) -> Result:
+        return self._result("POST", "/rerun", json=provenance)
+
+    # -- frames ------------------------------------------------------------------------------------
+
+    def frame(self, entity: str, where: Any, columns: list[str] | None, snapshot: str, limit: int | None) -> pl.DataFrame:
+        import pyarrow as pa
+
+        body = {"where": where, "columns": columns, "snapshot": snapshot, "limit": limit}
+        with self._stream("POST", f"/entities/{_seg(entity)}/frame", json=body,
+                          headers={"Accept": wire.ARROW_STREAM}) as response:
+            try:
+                table = pa.ipc.open_stream(io.BufferedReader(_ResponseFile(response.iter_bytes()), 1 << 20)).read_all()
+            except (pa.ArrowInvalid, self._httpx.HTTPError) as exc:
+                raise RemoteConnectionError(f"The frame stream from {self.location} broke off: {exc}") from None
+        return pl.from_arrow(table)  # type: ignore[return-value]
+
+    def _stream(self, method: str, path: str, **kwargs: Any) -> Any:
+        return _Streaming(self, method, self._base + path, kwargs)
+
+    # -- plugins, artifacts, history ---------------------------------------------------------------
+
+    def plugins(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/plugins")
+
+    def artifacts(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/artifacts")
+
+    def save_result(self, name: str, result: Result, overwrite: bool) -> dict[str, Any]:
+        """The server saves the result it computed (by history entry, else by re-running the provenance)."""
+        provenance = {k: v for k, v in result.provenance.items() if k != "history_id"}
+        body = {"kind": "result", "history_id": result.provenance.get("history_id"), "provenance": provenance,
+                "overwrite": overwrite}
+        return self._json("PUT", f"/artifacts/{_seg(name)}", json=body)
+
+    def save_cohort(self, name: str, entity: str, cohort: Any, snapshot: str, overwrite: bool) -> dict[str, Any]:
+        body = {"kind": "cohort", "entity": entity, "cohort": cohort, "snapshot": snapshot, "overwrite": overwrite}
+        return self._json("PUT", f"/artifacts/{_seg(name)}", json=body)
+
+    def load_artifact(self, name: str) -> tuple[dict[str, Any], Any]:
+        payload = self._json("GET", f"/artifacts/{_seg(name)}")
+        value = payload["value"]
+        if payload["kind"] == "cohort":
+            loaded: Any = Cohort(entity=value["entity"], tree=value["tree"], text=value.get("text"), artifact=name)
+        elif payload["kind"] == "result":
+            loaded = wire.decode_result(value)
+        else:
+            loaded = wire.decode_table(value)
+        return payload["artifact"], loaded
+
+    def delete_artifact(self, name: str) -> None:
+        self._json("DELETE", f"/artifacts/{_seg(name)}")
+
+    def history(self, limit: int | None) -> list[dict[str, Any]]:
+        return self._json("GET", "/history", params={"limit": limit} if limit else None)
+
+    def history_result(self, entry_id: str) -> Result:
+        return self._result("GET", f"/history/{_seg(entry_id)}/result")
+
+    def __repr__(self) -> str:
+        return f"<RemoteTransport {self.location}>"
+
+
+class _Streaming:
+    """``with transport._stream(...) as response``: errors raised as our errors, the body unread."""
+
+    def __init__(self, transport: RemoteTransport, method: str, url: str, kwargs: dict[str, Any]) -> None:
+        self._context = transport._client.stream(method, url, **kwargs)
+        self._httpx = transport._httpx
+        self._base_url = transport._client.base_url
+
+    def __enter__(self) -> Any:
+        try:
+            response = self._context.__enter__()
+        except self._httpx.TransportError as exc:
+            raise RemoteConnectionError(f"Cannot reach {self._base_url}: {exc}") from None
+        if response.status_code >= 400:
+            response.read()
+            self._context.__exit__(None, None, None)
+            raise _error(response)
+        return response
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
+
+
+class _ResponseFile(io.RawIOBase):
+    """A read-only file over the chunks of a streamed response (for pyarrow's stream reader)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def _error(response: Any) -> DataProductError:
+    try:
+        error = response.json()["error"]
+        if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return RemoteConnectionError(
+            f"{response.request.url} answered HTTP {response.status_code} without an error document; "
+            "is this a dataproduct server?", details={"status": response.status_code})
+    return _error_from(error, response.status_code)
+
+
+def _error_from(error: dict[str, Any], status: int) -> DataProductError:
+    code, message, details = error.get("code", "error"), error.get("message", ""), error.get("details") or {}
+    cls = _error_classes().get(code)
+    if cls is not None:
+        try:
+            return cls(message, details=details)
+        except TypeError:
+            pass
+    exc = DataProductError(message, details=details)
+    exc.code, exc.http_status = code, status  # type: ignore[misc]
+    return exc
+
+
+def _error_classes() -> dict[str, type[DataProductError]]:
+    from ..core import history  # noqa: F401 - registers HistoryEntryNotFoundError
+    from ..server import errors, tokens  # noqa: F401 - the HTTP layer's errors
+
+    found: dict[str, type[DataProductError]] = {}
+    pending = [DataProductError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _split_url(url: str) -> tuple[str, str | None]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ParameterError(f"{url!r} is not an http(s) URL of a dataproduct server.")
+    path = parts.path.rstrip("/")
+    if API + "/" in path:
+        prefix, _, rest = path.partition(API + "/")
+        name: str | None = rest.split("/")[0] or None
+    else:
+        prefix, _, last = path.rpartition("/")
+        name = last or None
+    return f"{parts.scheme}://{parts.netloc}{prefix}", name
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: nothing in it can climb out of its place (``..`` included)."""
+    text = quote(str(value), safe="@")
+    return text.replace(".", "%2E") if set(text) <= {"."} else text

@@ -1,0 +1,64 @@
+"""The application factory and ``serve``: routes come from one module per concern."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import polars as pl
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core.errors import DataProductError
+from . import artifacts, frames, history, metadata, protocols
+from .openapi import openapi
+from .products import Registry
+from .requests import MAX_BODY
+from .responses import json_from_thread, on_error
+from .streams import CHUNK_ROWS
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8750
+
+
+async def openapi_json(request: Request) -> Response:
+    served = list(request.app.state.registry)
+    return await json_from_thread(openapi, [p.name for p in served], [p.product for p in served])
+
+
+def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS) -> Starlette:
+    """A Starlette app serving the products in ``paths`` (folders), each under its manifest name.
+
+    No CORS headers are sent: browsers on other origins cannot call the API.
+    """
+    registry = Registry(list(paths))
+    routes = [
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        *metadata.routes, *protocols.routes, *frames.routes, *artifacts.routes, *history.routes,
+    ]
+    handlers: dict[Any, Any] = {
+        DataProductError: on_error, HTTPException: on_error, pl.exceptions.PolarsError: on_error, Exception: on_error,
+    }
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    app.state.registry = registry
+    app.state.max_body = max_body
+    app.state.chunk_rows = chunk_rows
+    return app
+
+
+def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          log_level: str = "info", announce: Any = None) -> None:
+    """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served."""
+    import uvicorn
+
+    app = create_app(paths)
+    for served in app.state.registry:
+        hint = "" if served.tokens.list() else (
+            f"  (no tokens yet: dataproduct token create {served.transport.location} --role reader)")
+        if announce:
+            announce(f"Serving {served.name} at http://{host}:{port}/api/products/{served.name}{hint}")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False, proxy_headers=False,
+                timeout_graceful_shutdown=5)

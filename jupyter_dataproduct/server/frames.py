@@ -1,0 +1,59 @@
+"""Entity frames: rows of an entity matching a cohort, chosen columns, related entities joined.
+
+``GET .../entities/{entity}/frame?where=age >= 40&columns=pidnum,age&limit=100`` or
+``POST`` the same as a JSON body (``where`` may then be a condition tree). The answer
+streams as Arrow IPC (default), CSV, JSON or NDJSON (``?format=`` or the Accept header);
+the header ``X-Dataproduct-Snapshot`` names the snapshot read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from .auth import Call, endpoint
+from .errors import BadRequestError
+from .requests import expect_object, field, query_int, query_text, read_json, string_list
+from .streams import CHUNK_ROWS, FrameStream, body, negotiate
+
+
+@endpoint("reader")
+async def frame(call: Call) -> Response:
+    request = call.request
+    entity = request.path_params["entity"]
+    fmt = negotiate(request)
+    if request.method == "POST":
+        spec = expect_object(await read_json(request, required=False, default={}))
+        where: Any = field(spec, "where", (str, dict))
+        columns = string_list(spec, "columns")
+        join = string_list(spec, "join")
+        limit = field(spec, "limit", int)
+        if limit is not None and limit < 0:
+            raise BadRequestError("'limit' must be 0 or more.", details={"field": "limit"})
+        snapshot = field(spec, "snapshot", str, "latest")
+    else:
+        where = query_text(request, "where")
+        columns = _split(query_text(request, "columns"))
+        join = _split(query_text(request, "join"))
+        limit = query_int(request, "limit")
+        snapshot = query_text(request, "snapshot", "latest")
+    chunk_rows = getattr(request.app.state, "chunk_rows", CHUNK_ROWS)
+
+    def start() -> tuple[str, FrameStream]:
+        pinned = call.product.snapshot(snapshot)
+        lazy = call.product.frame(entity, where, columns, join=join, snapshot=pinned.id, limit=limit)
+        return pinned.id, FrameStream(lazy, fmt, chunk_rows).open()
+
+    snapshot_id, stream = await run_in_threadpool(start)
+    return StreamingResponse(body(stream), media_type=stream.media_type,
+                             headers={"X-Dataproduct-Snapshot": snapshot_id, "Cache-Control": "no-store"})
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+routes = [Route("/api/products/{name}/entities/{entity}/frame", frame, methods=["GET", "POST"])]

@@ -1,0 +1,101 @@
+"""Protocols (list, detail with the parameter JSON Schema, run), plugins (list, run), re-runs.
+
+A run answers with the result document of :mod:`.wire`; ``?tables=json`` puts table rows
+in the JSON instead of Arrow. A token with a protocol list sees and runs only those
+protocols (and plugins of those names).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core.engine import PLUGIN_VERSION
+from .auth import Call, endpoint
+from .errors import BadRequestError, PluginNotFoundError
+from .requests import expect_object, query_choice, query_text, read_json
+from .responses import json_from_thread
+from .wire import encode_result
+
+
+@endpoint("reader")
+async def list_protocols(call: Call) -> Response:
+    return await json_from_thread(lambda: [p for p in call.transport.protocols() if call.grant.allows_protocol(p["name"])])
+
+
+@endpoint("reader")
+async def describe_protocol(call: Call) -> Response:
+    ref = call.request.path_params["ref"]
+    call.require_protocol(ref)
+    return await json_from_thread(call.transport.protocol, ref)
+
+
+@endpoint("analyst")
+async def run_protocol(call: Call) -> Response:
+    ref = call.request.path_params["ref"]
+    call.require_protocol(ref)
+    parameters = expect_object(await read_json(call.request, required=False, default={}), "The parameters")
+    snapshot = query_text(call.request, "snapshot", "latest")
+    tables = query_choice(call.request, "tables", ("arrow", "json"), "arrow")
+    return await json_from_thread(lambda: encode_result(call.transport.run(ref, parameters, snapshot), tables))
+
+
+@endpoint("reader")
+async def list_plugins(call: Call) -> Response:
+    return await json_from_thread(call.transport.plugins)
+
+
+@endpoint("analyst")
+async def run_plugin(call: Call) -> Response:
+    name = call.request.path_params["plugin"]
+    call.require_protocol(name)
+    arguments = expect_object(await read_json(call.request, required=False, default={}), "The arguments")
+    snapshot = query_text(call.request, "snapshot", "latest")
+    tables = query_choice(call.request, "tables", ("arrow", "json"), "arrow")
+
+    def work() -> dict[str, Any]:
+        broken = any(Path(f).stem == name for f in call.product.repository.plugin_problems(call.product.manifest))
+        if name not in call.product.plugins() and not broken:  # a broken plugin reports its own error
+            raise PluginNotFoundError(f"No plugin {name[:100]!r}; GET .../plugins lists them.", details={"plugin": name[:100]})
+        return encode_result(call.transport.run_plugin(name, arguments, snapshot), tables)
+
+    return await json_from_thread(work)
+
+
+@endpoint("analyst")
+async def rerun(call: Call) -> Response:
+    """Run again exactly what a result's provenance describes (the body is the provenance)."""
+    provenance = check_provenance(await read_json(call.request))
+    call.require_protocol(provenance["protocol"])
+    tables = query_choice(call.request, "tables", ("arrow", "json"), "arrow")
+
+    def work() -> dict[str, Any]:
+        if provenance["protocol_version"] == PLUGIN_VERSION and provenance["protocol"] not in call.product.plugins():
+            raise PluginNotFoundError(f"No plugin {provenance['protocol'][:100]!r}.")
+        return encode_result(call.transport.rerun(provenance), tables)
+
+    return await json_from_thread(work)
+
+
+def check_provenance(value: Any) -> dict[str, Any]:
+    provenance = expect_object(value, "The provenance")
+    for key, kind in (("protocol", str), ("protocol_version", str), ("snapshot", str), ("parameters", dict)):
+        if not isinstance(provenance.get(key), kind):
+            raise BadRequestError(f"The provenance needs {key!r} ({'an object' if kind is dict else 'a string'}).",
+                                  details={"field": key})
+    if provenance.get("product") is not None and not isinstance(provenance["product"], str):
+        raise BadRequestError("The provenance's 'product' must be a string.", details={"field": "product"})
+    return provenance
+
+
+routes = [
+    Route("/api/products/{name}/protocols", list_protocols, methods=["GET"]),
+    Route("/api/products/{name}/protocols/{ref}", describe_protocol, methods=["GET"]),
+    Route("/api/products/{name}/protocols/{ref}/run", run_protocol, methods=["POST"]),
+    Route("/api/products/{name}/plugins", list_plugins, methods=["GET"]),
+    Route("/api/products/{name}/plugins/{plugin}/run", run_plugin, methods=["POST"]),
+    Route("/api/products/{name}/rerun", rerun, methods=["POST"]),
+]

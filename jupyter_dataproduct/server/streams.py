@@ -1,0 +1,178 @@
+"""Frames streamed batch by batch: Arrow IPC stream (default), CSV, JSON or NDJSON.
+
+The query runs in polars' streaming engine (``collect_batches``); each batch is encoded
+and sent before the next is computed, so the body is never built in memory. The query is
+planned and its first batch computed *before* the response starts, so a bad filter or
+column still gets a proper JSON error with its status code. If the client goes away, the
+stream stops after the batch in flight.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterator
+
+import polars as pl
+import pyarrow as pa
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from .errors import BadRequestError, NotAcceptableError
+from .wire import ARROW_STREAM, CSV, JSON, NDJSON
+
+FORMATS = {"arrow": ARROW_STREAM, "csv": CSV, "json": JSON, "ndjson": NDJSON}
+CHUNK_ROWS = 131_072
+_ACCEPT = {ARROW_STREAM: "arrow", "application/vnd.apache.arrow.file": "arrow", CSV: "csv", JSON: "json", NDJSON: "ndjson",
+           "application/jsonl": "ndjson", "*/*": "arrow", "application/*": "arrow", "text/*": "csv"}
+
+
+def negotiate(request: Request) -> str:
+    """``?format=`` wins; else the first acceptable type of the Accept header; else Arrow."""
+    chosen = request.query_params.get("format")
+    if chosen:
+        if chosen not in FORMATS:
+            raise BadRequestError(f"format must be one of {', '.join(FORMATS)}, not {chosen[:50]!r}.",
+                                  details={"parameter": "format", "allowed": list(FORMATS)})
+        return chosen
+    accept = request.headers.get("accept", "").strip()
+    if not accept:
+        return "arrow"
+    ranked = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media.lower() in _ACCEPT and quality > 0:
+            ranked.append((-quality, position, _ACCEPT[media.lower()]))
+    if not ranked:
+        raise NotAcceptableError(f"Frames are sent as {', '.join(FORMATS.values())}; the Accept header allows none of them.")
+    return min(ranked)[2]
+
+
+class _Sink:
+    """A write-only file for pyarrow's IPC writer; the bytes are taken out after each batch."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._position = 0
+
+    def write(self, data: Any) -> int:
+        data = bytes(data)
+        self._parts.append(data)
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+class FrameStream:
+    """One frame on its way out: ``open()`` (blocking) then iterate the encoded chunks."""
+
+    def __init__(self, lazy: pl.LazyFrame, fmt: str, chunk_rows: int = CHUNK_ROWS) -> None:
+        self.lazy = lazy
+        self.format = fmt
+        self.media_type = FORMATS[fmt]
+        self.chunk_rows = chunk_rows
+        self.cancelled = False
+        self._batches: Iterator[pl.DataFrame] | None = None
+        self._first: pl.DataFrame | None = None
+        self._schema: pl.Schema | None = None
+
+    def open(self) -> "FrameStream":
+        """Plan the query and compute the first batch (errors surface here, before any byte is sent)."""
+        self._schema = self.lazy.collect_schema()
+        self._batches = iter(self.lazy.collect_batches(chunk_size=self.chunk_rows))
+        self._first = next(self._batches, None)
+        return self
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+        for batch in self._batches or ():
+            if self.cancelled:
+                return
+            yield batch
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            yield from getattr(self, f"_{self.format}")()
+        finally:
+            self._batches = None  # dropping the iterator stops the query
+
+    def _arrow(self) -> Iterator[bytes]:
+        sink = _Sink()
+        writer: pa.ipc.RecordBatchStreamWriter | None = None
+        schema: pa.Schema | None = None
+        for batch in self.batches():
+            table = batch.to_arrow()
+            if writer is None:
+                schema = table.schema
+                writer = pa.ipc.new_stream(sink, schema)
+            elif not table.schema.equals(schema):
+                table = table.cast(schema)
+            writer.write_table(table)
+            yield sink.take()
+        if writer is None:  # no rows: the schema alone
+            writer = pa.ipc.new_stream(sink, pl.DataFrame(schema=self._schema).to_arrow().schema)
+        writer.close()
+        yield sink.take()
+
+    def _csv(self) -> Iterator[bytes]:
+        header = True
+        for batch in self.batches():
+            yield batch.write_csv(include_header=header).encode()
+            header = False
+        if header:
+            yield pl.DataFrame(schema=self._schema).write_csv(include_header=True).encode()
+
+    def _json(self) -> Iterator[bytes]:
+        yield b"["
+        separator = b""
+        for batch in self.batches():
+            if batch.height:
+                yield separator + batch.write_json().encode()[1:-1]
+                separator = b","
+        yield b"]"
+
+    def _ndjson(self) -> Iterator[bytes]:
+        for batch in self.batches():
+            if batch.height:
+                yield batch.write_ndjson().encode()
+
+
+async def body(stream: FrameStream) -> AsyncIterator[bytes]:
+    """The chunks, each computed in a worker thread; stops early if the client goes away."""
+    chunks = stream.chunks()
+    try:
+        while True:
+            chunk = await run_in_threadpool(next, chunks, None)
+            if chunk is None:
+                return
+            if chunk:
+                yield chunk
+    finally:
+        stream.cancelled = True
+        try:
+            chunks.close()
+        except ValueError:  # still running in its worker thread; it stops at the next batch
+            pass

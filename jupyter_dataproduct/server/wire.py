@@ -1,0 +1,119 @@
+"""What travels over HTTP: JSON documents, tables as Arrow IPC streams.
+
+Shared by the server and the remote client; it imports no web framework.
+
+**Results** (``POST .../protocols/{ref}/run`` and friends) are one JSON document::
+
+    {"provenance": {...}, "values": {...}, "charts": {"name": <Vega-Lite spec>},
+     "tables": {"name": {"rows": 20, "columns": ["variable", ...],
+                         "media_type": "application/vnd.apache.arrow.stream",
+                         "encoding": "base64", "data": "<Arrow IPC stream, base64>"}}}
+
+Tables keep their order (the first is the main table). With ``?tables=json`` a table
+carries ``"records": [{...}, ...]`` instead of ``data``. Result tables are small
+(statistics, curves); large extracts go through the frames endpoint, which streams.
+
+**Frames** (``.../entities/{entity}/frame``) are a raw Arrow IPC stream
+(``application/vnd.apache.arrow.stream``), one record batch per chunk of rows, or CSV,
+JSON (an array of row objects) or NDJSON on request.
+
+Floats that are not finite travel as the JS/Python literals ``NaN``/``Infinity`` in JSON
+(Python's ``json`` reads them); in Arrow they are plain IEEE values.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..core.result import Result
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+CSV = "text/csv"
+
+
+def json_default(value: Any) -> Any:
+    """JSON for the few non-JSON values results and metadata hold."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, pl.DataFrame):
+        return value.to_dicts()
+    if isinstance(value, pl.Series):
+        return value.to_list()
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays
+        return value.tolist()
+    return str(value)
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, default=json_default, separators=(",", ":")).encode()
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+
+def table_to_ipc(frame: pl.DataFrame) -> bytes:
+    """A whole (small) table as one Arrow IPC stream."""
+    buffer = io.BytesIO()
+    frame.write_ipc_stream(buffer, compat_level=pl.CompatLevel.oldest())
+    return buffer.getvalue()
+
+
+def table_from_ipc(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc_stream(io.BytesIO(data))
+
+
+def encode_table(frame: pl.DataFrame, tables: str = "arrow") -> dict[str, Any]:
+    payload: dict[str, Any] = {"rows": frame.height, "columns": frame.columns}
+    if tables == "json":
+        payload["records"] = frame.to_dicts()
+    else:
+        payload.update(media_type=ARROW_STREAM, encoding="base64", data=base64.b64encode(table_to_ipc(frame)).decode("ascii"))
+    return payload
+
+
+def decode_table(payload: dict[str, Any]) -> pl.DataFrame:
+    if "records" in payload:
+        return pl.DataFrame(payload["records"], schema=payload.get("columns"), infer_schema_length=None)
+    return table_from_ipc(base64.b64decode(payload["data"]))
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+def encode_result(result: Result, tables: str = "arrow") -> dict[str, Any]:
+    return {
+        "provenance": result.provenance,
+        "values": result.values,
+        "charts": result.charts,
+        "tables": {name: encode_table(frame, tables) for name, frame in result.tables.items()},
+    }
+
+
+def decode_result(payload: dict[str, Any]) -> Result:
+    return Result(
+        provenance=payload["provenance"],
+        tables={name: decode_table(table) for name, table in payload.get("tables", {}).items()},
+        values=payload.get("values", {}),
+        charts=payload.get("charts", {}),
+    )
+
