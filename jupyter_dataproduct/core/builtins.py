@@ -139,7 +139,7 @@ def survival(
     _check_columns(ctx, entity, [time, event])
     from .algorithms.survival import event_table, kaplan_meier_from_events, log_rank_from_events, median_survival
 
-    selected = labelled.select([c for c in (group_column, time, event) if c])
+    selected = labelled.select(list(dict.fromkeys(c for c in (group_column, time, event) if c)))  # group may be the event
     if not 0 < conf_level < 1:
         raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
     events = event_table(selected, time, event, group_column)  # one scan serves every output
