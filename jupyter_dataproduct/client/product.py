@@ -11,6 +11,7 @@ from ..core.errors import ParameterError
 from ..core.progress import ProgressEvent
 from ..core.result import Result as CoreResult
 from . import display
+from .cell_plugins import CellPlugins
 from .objects import Artifact, Listing, Plugin, Snapshot
 from .options import as_frame
 from .protocol import Protocols
@@ -29,6 +30,7 @@ class DataProduct:
         self._transport = transport
         self.pinned: str | None = None
         self.protocols = Protocols(self)
+        self._cell_plugins = CellPlugins()  # remote products only: run here, on frames from the server
 
     # -- metadata --------------------------------------------------------------------------
 
@@ -93,9 +95,14 @@ class DataProduct:
     def run_plugin(self, name: str, *, snapshot: str | None = None, **arguments: Any) -> Result:
         """Run a plugin directly, without a protocol (e.g. one written in a notebook cell)."""
         arguments = {k: _wire_value(v) for k, v in arguments.items()}
-        return Result(self._transport.run_plugin(name, arguments, snapshot or self.pinned or "latest"), self)
+        ref = snapshot or self.pinned or "latest"
+        if name in self._cell_plugins.specs:
+            return Result(self._cell_plugins.run(self._transport, name, arguments, ref), self)
+        return Result(self._transport.run_plugin(name, arguments, ref), self)
 
     def rerun(self, provenance: dict[str, Any]) -> Result:
+        if provenance.get("ran_in") == "notebook kernel" and provenance.get("protocol") in self._cell_plugins.specs:
+            return self.run_plugin(provenance["protocol"], snapshot=provenance["snapshot"], **provenance["parameters"])
         return Result(self._transport.rerun(provenance), self)
 
     def frame(self, entity: str, where: Any = None, columns: list[str] | str | None = None, *,
@@ -110,26 +117,33 @@ class DataProduct:
 
     def plugins(self) -> Listing:
         items = [Plugin.from_json(p) for p in self._transport.plugins()]
+        items += [Plugin.from_json(s.to_json()) for s in self._cell_plugins.specs.values()]
         return Listing(items, f"Plugins of {self.name}", ["name", "language", "builtin", "title", "parameters"])
 
     def define_plugin(self, name: str, source: str, language: str = "python") -> Plugin:
-        """Define a plugin from source for this session (local products): usable at once."""
-        spec = self._local_product("define plugins from a notebook").define_plugin(name, source, language)
+        """Define a plugin from a cell's source for this session: usable at once.
+
+        For a product folder the plugin joins the product's engine; for a server it runs in
+        this kernel on frames the server sends (a server never runs code from a notebook).
+        """
+        if self.is_local:
+            spec = self._transport.product.define_plugin(name, source, language)  # type: ignore[attr-defined]
+        else:
+            spec = self._cell_plugins.define(name, source, language)
         return Plugin.from_json(spec.to_json())
 
-    def export_plugin(self, name: str, *, force: bool = False) -> str:
-        """Write a plugin defined in this session into the product's plugins/ folder."""
-        return str(self._local_product("export plugins").export_plugin(name, force=force))
+    def export_plugin(self, name: str, *, force: bool = False, folder: str | None = None) -> str:
+        """Write a plugin defined in this session into a ``plugins/`` folder.
 
-    def _local_product(self, action: str) -> Any:
-        from .transport import LocalTransport
+        A product folder: its own ``plugins/``. A server: ``folder`` (default ``./plugins``),
+        to be committed to the product's repository and deployed - a server's repository is
+        not written from a notebook.
+        """
+        if self.is_local:
+            return str(self._transport.product.export_plugin(name, force=force))  # type: ignore[attr-defined]
+        from pathlib import Path
 
-        if not isinstance(self._transport, LocalTransport):
-            raise ParameterError(
-                f"You can {action} only for a product folder on this machine; connect to the product's "
-                "repository, export the plugin, and deploy the product to the server."
-            )
-        return self._transport.product
+        return str(self._cell_plugins.export(name, Path(folder or "plugins").resolve(), force=force))
 
     def artifacts(self) -> Listing:
         items = [Artifact.from_json(a) for a in self._transport.artifacts()]

@@ -70,7 +70,7 @@ def execute(
         except DataProductError as exc:
             exc.details.setdefault("step", step.id)
             raise
-        outputs = _normalise(step.id, plugin, returned)
+        outputs = plugin_outputs(step.id, plugin, returned)
         produced[step.id] = outputs
         scope[step.id] = outputs[step.id] if list(outputs) == [step.id] else outputs
         for name, value in outputs.items():
@@ -106,7 +106,7 @@ def _resolve(value: Any, scope: dict[str, Any]) -> Any:
     return value
 
 
-def _normalise(step_id: str, plugin: PluginSpec, returned: Any) -> dict[str, Any]:
+def plugin_outputs(step_id: str, plugin: PluginSpec, returned: Any) -> dict[str, Any]:
     """A plugin's return value as named outputs (frames collected, pandas converted)."""
     if isinstance(returned, dict) and not is_chart(returned):
         items = returned

@@ -216,6 +216,58 @@ def is_chart(value: Any) -> bool:
     return isinstance(value, dict) and "vega-lite" in str(value.get("$schema", ""))
 
 
+def check_plugin_name(name: str) -> None:
+    import re
+
+    from .errors import InvalidNameError
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise InvalidNameError(f"Plugin name {name!r} is not allowed: use lower_snake_case (it names a file).")
+
+
+def plugin_from_source(name: str, source: str, language: str = "python") -> PluginSpec:
+    """A plugin from a notebook cell's source, in Python or R."""
+    check_plugin_name(name)
+    if language == "python":
+        return python_plugin_from_source(name, source)
+    if language == "r":
+        from .rplugins import r_plugin_from_source  # R support is optional
+
+        return r_plugin_from_source(name, source)
+    raise PluginError(f"Plugin language {language!r} is not supported; use python or r.")
+
+
+def plugin_file_text(spec: PluginSpec) -> str:
+    """The file a cell plugin becomes: R as written; Python with the ``@plugin`` mark added."""
+    import re
+
+    source, name = spec.source or "", spec.name
+    if spec.language != "python":
+        return source
+    header = []
+    if "from jupyter_dataproduct import plugin" not in source:
+        header.append("from jupyter_dataproduct import plugin")
+    body = source
+    if not re.search(rf"^@plugin.*\n(?:@.*\n)*def {name}\(", source, re.MULTILINE):
+        body = re.sub(rf"^def {name}\(", f"@plugin\ndef {name}(", source, count=1, flags=re.MULTILINE)
+    return ("\n".join(header) + "\n\n" if header else "") + body.rstrip() + "\n"
+
+
+def write_plugin_file(spec: PluginSpec, folder: Path, *, force: bool = False) -> Path:
+    """Write a cell plugin into a ``plugins/`` folder; an existing file is kept unless ``force``."""
+    from .snapshot import write_atomically
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (f"{spec.name}.py" if spec.language == "python" else f"{spec.name}.R")
+    if target.exists() and not force:
+        raise PluginError(
+            f"{target} already exists; export with --force (force=True) to overwrite it.",
+            details={"file": str(target)},
+        )
+    write_atomically(target, plugin_file_text(spec))
+    return target
+
+
 def python_plugin_from_source(name: str, source: str, origin: str = "<notebook cell>") -> PluginSpec:
     """A plugin from Python source text (a notebook cell): the function called ``name``."""
     import types

@@ -266,15 +266,9 @@ class Product:
 
     def define_plugin(self, name: str, source: str, language: str = "python") -> PluginSpec:
         """Define a plugin from source (a notebook cell) for this session; runs at once."""
-        from .plugins import python_plugin_from_source
+        from .plugins import plugin_from_source
 
-        _check_plugin_name(name)
-        if language == "python":
-            spec = python_plugin_from_source(name, source)
-        elif language == "r":
-            spec = _r_plugin_from_source(name, source)
-        else:
-            raise ParameterError(f"Plugin language {language!r} is not supported; use python or r.")
+        spec = plugin_from_source(name, source, language)
         self.repository.register_session_plugin(spec)
         return spec
 
@@ -288,56 +282,8 @@ class Product:
                 f"No plugin {name!r} defined in this session; define it with %%dataproduct plugin {name}.",
                 details={"plugin": name},
             )
-        folder = self.path / self.manifest.plugins
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / (f"{name}.py" if spec.language == "python" else f"{name}.R")
-        if target.exists() and not force:
-            raise PluginError(
-                f"{target} already exists; export with --force (force=True) to overwrite it.",
-                details={"file": str(target)},
-            )
-        text = _python_plugin_file(name, spec.source) if spec.language == "python" else spec.source
-        from .snapshot import write_atomically
+        from .plugins import write_plugin_file
 
-        write_atomically(target, text)
+        target = write_plugin_file(spec, self.path / self.manifest.plugins, force=force)
         self.repository.forget_session_plugin(name)
         return target
-
-
-def _check_plugin_name(name: str) -> None:
-    import re
-
-    from .errors import InvalidNameError
-
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise InvalidNameError(f"Plugin name {name!r} is not allowed: use lower_snake_case (it names a file).")
-
-
-def _r_plugin_from_source(name: str, source: str) -> PluginSpec:
-    import tempfile
-
-    from .errors import PluginError
-    from .rplugins import load_r_plugins
-
-    folder = Path(tempfile.mkdtemp(prefix="dataproduct-r-"))
-    file = folder / f"{name}.R"
-    file.write_text(source)
-    specs = {s.name: s for s in load_r_plugins(file)}
-    if name not in specs:
-        raise PluginError(
-            f"The R cell defines no function {name!r}; it defines: {', '.join(specs) or 'none'}.",
-            details={"plugin": name},
-        )
-    return specs[name]
-
-
-def _python_plugin_file(name: str, source: str) -> str:
-    import re
-
-    header = []
-    if "from jupyter_dataproduct import plugin" not in source:
-        header.append("from jupyter_dataproduct import plugin")
-    body = source
-    if not re.search(rf"^@plugin.*\n(?:@.*\n)*def {name}\(", source, re.MULTILINE):
-        body = re.sub(rf"^def {name}\(", f"@plugin\ndef {name}(", source, count=1, flags=re.MULTILINE)
-    return ("\n".join(header) + "\n\n" if header else "") + body.rstrip() + "\n"

@@ -84,6 +84,21 @@ def load_r_plugins(file: Path) -> list[PluginSpec]:
     return specs
 
 
+def r_plugin_from_source(name: str, source: str) -> PluginSpec:
+    """A plugin from an R cell: the function called ``name`` (kept in a file R can source)."""
+    import tempfile
+
+    file = Path(tempfile.mkdtemp(prefix="dataproduct-r-")) / f"{name}.R"
+    file.write_text(source)
+    specs = {spec.name: spec for spec in load_r_plugins(file)}
+    if name not in specs:
+        raise PluginError(
+            f"The R cell defines no function {name!r}; it defines: {', '.join(specs) or 'none'}.",
+            details={"plugin": name},
+        )
+    return specs[name]
+
+
 def _balanced_arguments(text: str, start: int, file: Path, name: str) -> str:
     """The text between ``function(`` and its matching ``)``, skipping strings."""
     depth, position, quote = 1, start, None

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Iterator
+
+import httpx
 
 import nbformat
 import polars as pl
@@ -14,16 +23,59 @@ REPO = Path(__file__).resolve().parents[2]
 VEGALITE = "application/vnd.vegalite.v5+json"
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
-    """The quickstart run on a copy of examples/ (so its exports and saves stay there)."""
-    folder = tmp_path_factory.mktemp("quickstart")
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(product: Path) -> Iterator[dict[str, str]]:
+    """``dataproduct serve`` in its own process, as the README runs it; always stopped."""
+    token = subprocess.run(
+        [sys.executable, "-m", "jupyter_dataproduct.cli", "token", "create", str(product), "--role", "admin"],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()[0]
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_dataproduct.cli", "serve", str(product), "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "dataproduct serve did not start"
+            time.sleep(0.1)
+        yield {"DATAPRODUCT_URL": f"http://127.0.0.1:{port}/actg175", "DATAPRODUCT_TOKEN": token}
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture(scope="module", params=["folder", "server"])
+def executed(request, tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
+    """The quickstart, unchanged, run on a copy of examples/: against the folder, then a server."""
+    folder = tmp_path_factory.mktemp(f"quickstart-{request.param}")
     shutil.copy(REPO / "examples" / "quickstart.ipynb", folder)
     shutil.copytree(REPO / "examples" / "actg175", folder / "actg175", ignore=shutil.ignore_patterns(".dataproduct", "cd8_ratio.py"))
     notebook = nbformat.read(folder / "quickstart.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    with contextlib.ExitStack() as stack:
+        environment = stack.enter_context(served(folder / "actg175")) if request.param == "server" else {}
+        saved = {k: os.environ.get(k) for k in environment}
+        os.environ.update(environment)  # the kernel inherits it
+        try:
+            NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+        finally:
+            for key, value in saved.items():
+                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
     cells = {cell.id: cell for cell in notebook.cells}
     cells["__folder__"] = folder  # type: ignore[assignment]
+    cells["__mode__"] = request.param  # type: ignore[assignment]
     return cells
 
 
@@ -36,13 +88,15 @@ def stream(cell, name: str = "stdout") -> str:
 
 
 def test_no_cell_fails(executed):
-    errors = [(id, o) for id, cell in executed.items() if id != "__folder__" for o in getattr(cell, "outputs", []) if o["output_type"] == "error"]
+    errors = [(id, o) for id, cell in executed.items() if not id.startswith("__") for o in cell.get("outputs", []) if o["output_type"] == "error"]
     assert errors == []
 
 
 def test_the_product_shows_as_a_card(executed):
     html = outputs(executed["connect"], "text/html")[0]
     assert "actg175" in html and "compare_arms" in html
+    where = outputs(executed["connect"], "text/plain")[0]
+    assert ("http://127.0.0.1:" in where) == (executed["__mode__"] == "server")
 
 
 def test_the_build_shows_progress_and_returns_the_snapshot(executed):
@@ -86,12 +140,22 @@ def test_a_saved_cohort_is_reused_by_name(executed):
 def test_the_cell_plugin_runs_and_is_exported(executed):
     assert "Plugin cd8_ratio(patients, week) is ready" in stream(executed["plugin"])
     assert "baseline_ratio" in outputs(executed["plugin-run"], "text/plain")[0]
-    exported = executed["__folder__"] / "actg175" / "plugins" / "cd8_ratio.py"
+    # A folder's plugins/; against a server, ./plugins to commit and deploy.
+    product_folder = executed["__folder__"] / ("actg175" if executed["__mode__"] == "folder" else "")
+    exported = product_folder / "plugins" / "cd8_ratio.py"
     assert exported.is_file() and "@plugin\ndef cd8_ratio(" in exported.read_text()
     assert "cd8_ratio" in outputs(executed["export"], "text/plain")[0]
 
 
 def test_history_reruns_identically_and_the_snapshot_verifies(executed):
-    assert "cd8_ratio@plugin" in outputs(executed["history"], "text/plain")[0]
+    assert "compare_arms@1.0.0" in outputs(executed["history"], "text/plain")[0]
     assert outputs(executed["rerun"], "text/plain")[0].endswith("'1.0.0')")
     assert "every file matches its hash" in stream(executed["verify"])
+
+
+def test_the_r_cox_model_runs_where_r_is_installed(executed):
+    tables = outputs(executed["cox"], "text/plain")
+    if not tables:  # R is optional: the cell then says what to install
+        assert "needs R and the rpy2 package" in stream(executed["cox"])
+        pytest.skip("R and rpy2 are not installed here")
+    assert "armsZDV+ddI" in tables[0] and "hazard_ratio" in tables[0]

@@ -17,6 +17,9 @@ def run(magics, args, cell):
             raise ParameterError("plugin export NAME [--force]")
         path = product.export_plugin(args.words[1], force=args.force)
         print(f"Exported plugin {args.words[1]} to {path}")
+        if not product.is_local:
+            print(f"{product.name} is served from {product.location}: commit the file to the product's "
+                  "plugins/ folder and deploy it for protocols to use it.")
         return None
     if len(args.words) != 1:
         raise ParameterError("%%dataproduct plugin NAME [--lang python|r], with the plugin's code in the cell.")

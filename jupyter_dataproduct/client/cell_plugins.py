@@ -1,0 +1,111 @@
+"""Plugins written in notebook cells for a product behind a URL.
+
+A server never runs code sent by a notebook. A cell plugin for a remote product therefore
+runs here, in the kernel, on frames the server sends: a parameter named after an entity
+receives that entity's rows (the cohort given, or all rows) from the pinned or latest
+snapshot. The result has the same shape and provenance as a server-side run, so the
+notebook reads the same either way. Exporting writes the plugin file locally, to be
+committed to the product's repository and deployed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import polars as pl
+
+from .._version import __version__
+from ..core.engine import PLUGIN_VERSION, plugin_outputs
+from ..core.errors import DataProductError, ParameterError, PluginError
+from ..core.plugins import PluginSpec, is_chart, plugin_failure, plugin_from_source, write_plugin_file
+from ..core.result import Result
+from .transport import Transport
+
+
+class CellPlugins:
+    """The cell plugins of one connected remote product."""
+
+    def __init__(self) -> None:
+        self.specs: dict[str, PluginSpec] = {}
+
+    def define(self, name: str, source: str, language: str) -> PluginSpec:
+        spec = plugin_from_source(name, source, language)
+        self.specs[name] = spec
+        return spec
+
+    def export(self, name: str, folder: Path, *, force: bool) -> Path:
+        spec = self.specs.get(name)
+        if spec is None:
+            raise PluginError(
+                f"No plugin {name!r} defined in this session; define it with %%dataproduct plugin {name}.",
+                details={"plugin": name},
+            )
+        return write_plugin_file(spec, folder, force=force)
+
+    def run(self, transport: Transport, name: str, arguments: dict[str, Any], snapshot: str) -> Result:
+        spec = self.specs[name]
+        info = transport.info()
+        snapshot_id = transport.snapshot(snapshot)["id"]
+        call_arguments = _call_arguments(spec, arguments, info["entities"], transport, snapshot_id)
+        try:
+            returned = spec.function(**call_arguments)  # type: ignore[misc]
+        except DataProductError:
+            raise
+        except Exception as exc:  # the author's cell: say where it broke
+            raise plugin_failure(f"Plugin {name!r} raised", exc, spec.file) from None
+        result = Result(provenance={})
+        for output, value in plugin_outputs(name, spec, returned).items():
+            if isinstance(value, pl.DataFrame):
+                result.tables[output] = value
+            elif is_chart(value):
+                result.charts[output] = value
+            else:
+                result.values[output] = value
+        result.provenance = {
+            "product": info["name"],
+            "product_version": info["version"],
+            "snapshot": snapshot_id,
+            "protocol": name,
+            "protocol_version": PLUGIN_VERSION,
+            "parameters": arguments,
+            "engine_version": __version__,
+            "polars_version": pl.__version__,
+            "ran_in": "notebook kernel",  # a cell plugin: the server sent the data, not the answer
+        }
+        return result
+
+
+def _call_arguments(
+    spec: PluginSpec, arguments: dict[str, Any], entities: dict[str, Any], transport: Transport, snapshot: str
+) -> dict[str, Any]:
+    assert spec.function is not None
+    signature = inspect.signature(spec.function)
+    if "ctx" in signature.parameters:
+        raise ParameterError(
+            f"Plugin {spec.name!r} takes ctx, which only exists where the snapshot is (a local product). "
+            "Against a server, name a parameter after an entity to receive its rows."
+        )
+    unknown = [k for k in arguments if k not in signature.parameters]
+    if unknown:
+        raise ParameterError(
+            f"Plugin {spec.name!r} has no parameter {', '.join(map(repr, unknown))}; "
+            f"parameters: {', '.join(signature.parameters) or 'none'}",
+            details={"parameters": unknown, "allowed": list(signature.parameters)},
+        )
+    try:
+        hints = get_type_hints(spec.function)
+    except Exception:  # unresolvable annotations: frames arrive lazily
+        hints = {}
+    call: dict[str, Any] = {}
+    for name, parameter in signature.parameters.items():
+        if name in entities:
+            where = arguments.get(name) or None
+            frame = transport.frame(name, where, None, snapshot, None)
+            call[name] = frame if hints.get(name) is pl.DataFrame else frame.lazy()
+        elif name in arguments:
+            call[name] = arguments[name]
+        elif parameter.default is parameter.empty and parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+            raise ParameterError(f"Plugin {spec.name!r} needs parameter {name!r}.", details={"parameter": name})
+    return call
