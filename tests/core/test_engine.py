@@ -4,7 +4,6 @@ reproduces the result exactly."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import polars as pl
 import pytest
@@ -14,6 +13,7 @@ import jupyter_dataproduct
 from jupyter_dataproduct._version import __version__
 from jupyter_dataproduct.core.errors import ParameterError, SnapshotNotFoundError
 from jupyter_dataproduct.core.product import Product
+from tests.files import write_file
 
 SELECT = """\
 name: select
@@ -66,17 +66,10 @@ def marker(path: str, n: int = 1):
 '''
 
 
-def write(folder, relative: str, text: str):
-    target = folder / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(textwrap.dedent(text))
-    return target
-
-
 @pytest.fixture
 def product(tiny_dir) -> Product:
-    write(tiny_dir, "protocols/select.yaml", SELECT)
-    write(tiny_dir, "plugins/echo.py", ECHO)
+    write_file(tiny_dir, "protocols/select.yaml", SELECT)
+    write_file(tiny_dir, "plugins/echo.py", ECHO)
     product = Product.open(tiny_dir)
     product.build()
     return product
@@ -141,7 +134,7 @@ def test_rerun_uses_the_recorded_snapshot_and_version_not_the_latest(product, ti
     people = tiny_dir / "data" / "people.csv"
     people.write_text(people.read_text() + "6,Fay,70,1,0,2024-06-01\n")
     product.build()
-    write(tiny_dir, "protocols/select_2.yaml", SELECT.replace("version: 1.1.0", "version: 2.0.0").replace(
+    write_file(tiny_dir, "protocols/select_2.yaml", SELECT.replace("version: 1.1.0", "version: 2.0.0").replace(
         "[id, name, age]", "[id, age]"))
     latest = product.run("select", {"who": "age > 30"})
     assert latest.provenance["snapshot"] != old_snapshot and latest.provenance["protocol_version"] == "2.0.0"
@@ -167,7 +160,7 @@ def test_rerun_of_a_saved_cohort_uses_the_recorded_tree(product):
 
 
 def test_rerun_of_a_plugin_run(product):
-    write(product.path, "plugins/count.py", """\
+    write_file(product.path, "plugins/count.py", """\
         import polars as pl
         from jupyter_dataproduct import plugin
 
@@ -205,8 +198,8 @@ def test_a_run_pins_a_snapshot_by_tag_or_prefix(product, tiny_dir):
 
 def test_bad_parameters_fail_before_any_work(product, tiny_dir):
     marker = tiny_dir / "ran.txt"
-    write(tiny_dir, "plugins/marker.py", MARKER)
-    write(tiny_dir, "protocols/mark.yaml", f"""\
+    write_file(tiny_dir, "plugins/marker.py", MARKER)
+    write_file(tiny_dir, "protocols/mark.yaml", f"""\
         name: mark
         version: 1.0.0
         parameters:

@@ -3,7 +3,6 @@ Failures name the plugin, its file and line; the snapshot is never touched."""
 
 from __future__ import annotations
 
-import textwrap
 
 import polars as pl
 import pytest
@@ -11,6 +10,7 @@ from polars.testing import assert_frame_equal
 
 from jupyter_dataproduct.core.errors import InvalidNameError, ParameterError, PluginError
 from jupyter_dataproduct.core.product import Product
+from tests.files import write_file
 
 BOOM = '''\
 import polars as pl
@@ -97,20 +97,13 @@ PROTOCOLS = {
 }
 
 
-def write(folder, relative: str, text: str):
-    target = folder / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(textwrap.dedent(text))
-    return target
-
-
 @pytest.fixture
 def product(tiny_dir) -> Product:
-    write(tiny_dir, "plugins/boom.py", BOOM)
-    write(tiny_dir, "plugins/shapes.py", SHAPES)
-    write(tiny_dir, "plugins/kinds.py", KINDS)
+    write_file(tiny_dir, "plugins/boom.py", BOOM)
+    write_file(tiny_dir, "plugins/shapes.py", SHAPES)
+    write_file(tiny_dir, "plugins/kinds.py", KINDS)
     for name, text in PROTOCOLS.items():
-        write(tiny_dir, f"protocols/{name}", text)
+        write_file(tiny_dir, f"protocols/{name}", text)
     product = Product.open(tiny_dir)
     product.build()
     return product
@@ -194,7 +187,7 @@ def test_plugin_arguments_are_checked_before_the_plugin_runs(product):
 
 
 def test_a_plugin_file_that_fails_to_import_is_reported_and_nothing_else_breaks(product, tiny_dir):
-    broken = write(tiny_dir, "plugins/broken.py", """\
+    broken = write_file(tiny_dir, "plugins/broken.py", """\
         import polars as pl
 
         import a_module_that_does_not_exist_anywhere
@@ -203,8 +196,8 @@ def test_a_plugin_file_that_fails_to_import_is_reported_and_nothing_else_breaks(
         def broken():
             return 1
         """)
-    bad_syntax = write(tiny_dir, "plugins/bad_syntax.py", "def bad_syntax(:\n    return 1\n")
-    write(tiny_dir, "protocols/uses_broken.yaml", """\
+    bad_syntax = write_file(tiny_dir, "plugins/bad_syntax.py", "def bad_syntax(:\n    return 1\n")
+    write_file(tiny_dir, "protocols/uses_broken.yaml", """\
         name: uses_broken
         version: 1.0.0
         steps: [{id: s, algorithm: broken}]
@@ -224,13 +217,13 @@ def test_a_plugin_file_that_fails_to_import_is_reported_and_nothing_else_breaks(
         str(tiny_dir / "protocols" / "uses_broken.yaml")]
     assert product.run("boom").tables["boom"].height == 3
     # fixing the file fixes the plugin and the protocol that uses it
-    write(tiny_dir, "plugins/broken.py", "from jupyter_dataproduct import plugin\n\n\n@plugin\ndef broken():\n    return 1\n")
+    write_file(tiny_dir, "plugins/broken.py", "from jupyter_dataproduct import plugin\n\n\n@plugin\ndef broken():\n    return 1\n")
     assert set(product.repository.plugin_problems(product.manifest)) == {str(bad_syntax)}
     assert product.run("uses_broken").values == {"s": 1}
 
 
 def test_a_plugin_file_may_not_take_a_builtin_name(product, tiny_dir):
-    clash = write(tiny_dir, "plugins/clash.py", "from jupyter_dataproduct import plugin\n\n@plugin\ndef summary():\n    return 1\n")
+    clash = write_file(tiny_dir, "plugins/clash.py", "from jupyter_dataproduct import plugin\n\n@plugin\ndef summary():\n    return 1\n")
     problems = product.repository.plugin_problems(product.manifest)
     assert problems[str(clash)] == "clash.py: plugin name 'summary' is already taken (built-in)"
     assert product.plugins()["summary"].builtin
@@ -257,7 +250,7 @@ def test_a_session_plugin_runs_at_once(product):
     smokers = product.run_plugin("old_share", {"age": 40, "people": "smoker == true"})
     assert smokers.tables["old_share"]["share"].to_list() == [1.0]
     # a protocol may use it as soon as it is defined
-    write(product.path, "protocols/share.yaml", """\
+    write_file(product.path, "protocols/share.yaml", """\
         name: share
         version: 1.0.0
         parameters: {age: {type: int, default: 30}, who: {type: cohort, entity: people, default: ""}}
