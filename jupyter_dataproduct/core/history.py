@@ -8,13 +8,15 @@ identical result.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import DataProductError
 from .result import Result
@@ -103,8 +105,23 @@ class History:
         )
 
 
+# Who is acting in this thread or task, when it is not this process's user: a server sets it
+# per request (the token's id) so history says which client ran what.
+_acting_user: ContextVar[str | None] = ContextVar("dataproduct_acting_user", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(who: str) -> Iterator[None]:
+    """Record runs inside this block as done by ``who``."""
+    reset = _acting_user.set(who)
+    try:
+        yield
+    finally:
+        _acting_user.reset(reset)
+
+
 def current_user() -> str:
-    return os.environ.get(USER_ENV) or _login_name()
+    return _acting_user.get() or os.environ.get(USER_ENV) or _login_name()
 
 
 def _login_name() -> str:

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.history import acting_as
 from .errors import ForbiddenError, NotFoundError, UnauthorizedError
 from .products import Registry, ServedProduct
 from .tokens import TokenInfo
@@ -81,7 +82,9 @@ def endpoint(role: str) -> Callable[[Callable[[Call], Awaitable[Response]]], Cal
     def decorate(handler: Callable[[Call], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def wrapped(request: Request) -> Response:
-            return await handler(authorize(request, request.path_params["name"], role))
+            call = authorize(request, request.path_params["name"], role)
+            with acting_as(f"token {call.grant.id} ({call.grant.role})"):  # what history records as "who"
+                return await handler(call)
 
         return wrapped
 

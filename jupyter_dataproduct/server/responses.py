@@ -43,9 +43,12 @@ async def on_error(request: Request, exc: Exception) -> Response:
 
 async def json_from_thread(func: Any, *args: Any, status: int = 200) -> Response:
     """Call ``func(*args)`` in a worker thread and answer its value as JSON (encoded there too)."""
+    import contextvars
+
     from starlette.concurrency import run_in_threadpool
 
-    body = await run_in_threadpool(lambda: dumps(func(*args)))
+    context = contextvars.copy_context()  # the request's context (who is acting) goes along
+    body = await run_in_threadpool(context.run, lambda: dumps(func(*args)))
     return Response(body, status_code=status, media_type=JSON)
 
 

@@ -143,3 +143,15 @@ def test_who_defaults_to_the_login_name(product, monkeypatch):
     monkeypatch.delenv("DATAPRODUCT_USER")
     product.run("people")
     assert product.history.list()[0].who == history_module.current_user() != ""
+
+
+def test_a_server_records_who_acted(tiny_product):
+    from jupyter_dataproduct.core.history import acting_as
+
+    tiny_product.build()
+    with acting_as("token:4f2a"):
+        tiny_product.run_plugin("summary", {"entity": "people"})
+    tiny_product.run_plugin("summary", {"entity": "visits"})
+    newest, older = tiny_product.history.list()[:2]
+    assert older.who == "token:4f2a"
+    assert newest.who != "token:4f2a"

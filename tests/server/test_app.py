@@ -9,6 +9,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from jupyter_dataproduct.server.tokens import PREFIX
+
 
 P = "/api/products/actg175"
 
@@ -219,6 +221,13 @@ def test_history_lists_runs(http, headers):
     result = http.get(f"{P}/history/{entries[0]['id']}/result", headers=headers["analyst"])
     assert result.status_code == 200 and "tables" in result.json()
     assert http.get(f"{P}/history/{entries[0]['id']}/result", headers=headers["reader"]).status_code == 403
+
+
+def test_history_says_which_token_ran_what(http, headers, tokens):
+    http.post(f"{P}/protocols/patients/run", json={}, headers=headers["analyst"])
+    newest = http.get(f"{P}/history", params={"limit": 1}, headers=headers["reader"]).json()[0]
+    token_id = tokens["analyst"].removeprefix(PREFIX).split("_")[0]
+    assert newest["protocol"].startswith("patients") and newest["who"] == f"token {token_id} (analyst)"
 
 
 # -- access control ----------------------------------------------------------------------------
