@@ -242,6 +242,10 @@ def cohort_from_value(value: Any, entity_name: str, entity: Entity, parameter: s
             tree, text = value.tree, value.text
         elif isinstance(value, str):
             tree, text = parse_cohort(value), value.strip()
+        elif isinstance(value, dict) and {"entity", "tree"} <= set(value):  # a cohort as sent or recorded
+            if value["entity"] != entity_name:
+                raise ParameterError(f"a cohort of {entity_name} is needed; this one filters {value['entity']!r}.")
+            tree, text = value["tree"], None
         elif isinstance(value, dict):
             tree, text = value, None
         else:

@@ -160,3 +160,10 @@ def test_rich_displays_of_every_object(actg):
     assert "<table" in actg.snapshots()._repr_mimebundle_()["text/html"]
     assert "cox_model" in actg.plugins()._repr_mimebundle_()["text/html"]
     assert "<DataProduct actg175" in repr(actg)
+
+
+def test_a_cohort_object_filters_a_frame(actg, actg_dir):
+    older = Product.open(actg_dir).cohort("patients", "age >= 50")
+    assert actg.frame("patients", where=older).height == actg.frame("patients", where="age >= 50").height
+    with pytest.raises(ParameterError, match="a cohort of labs is needed; this one filters 'patients'"):
+        actg.frame("labs", where=older)
