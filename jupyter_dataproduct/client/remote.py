@@ -11,7 +11,6 @@ The token comes from the ``token`` argument or ``$DATAPRODUCT_TOKEN``.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from typing import Any, Callable, Iterator
@@ -164,10 +163,11 @@ class RemoteTransport(Transport):
         with self._stream("POST", f"/entities/{_seg(entity)}/frame", json=body,
                           headers={"Accept": wire.ARROW_STREAM}) as response:
             try:
-                table = pa.ipc.open_stream(io.BufferedReader(_ResponseFile(response.iter_bytes()), 1 << 20)).read_all()
-            except (pa.ArrowInvalid, self._httpx.HTTPError) as exc:
+                table = pa.ipc.open_stream(_ResponseFile(response.iter_bytes())).read_all()
+            except (pa.ArrowInvalid, OSError, self._httpx.HTTPError) as exc:  # OSError: the stream ended early
                 raise RemoteConnectionError(f"The frame stream from {self.location} broke off: {exc}") from None
-        return pl.from_arrow(table)  # type: ignore[return-value]
+        # One chunk per record batch, as a local frame has one per row group; no copy here.
+        return pl.from_arrow(table, rechunk=False)  # type: ignore[return-value]
 
     def _stream(self, method: str, path: str, **kwargs: Any) -> Any:
         return _Streaming(self, method, self._base + path, kwargs)
@@ -238,8 +238,15 @@ class _Streaming:
         self._context.__exit__(*exc)
 
 
-class _ResponseFile(io.RawIOBase):
-    """A read-only file over the chunks of a streamed response (for pyarrow's stream reader)."""
+class _ResponseFile:
+    """A read-only file over the chunks of a streamed response, for pyarrow's stream reader.
+
+    pyarrow asks for whole messages (a record batch's body at once): a read the chunk at
+    hand covers is a view of it; a bigger one is gathered, with one copy, into a buffer
+    from pyarrow's memory pool that becomes the columns' memory (``read_all`` keeps it).
+    """
+
+    closed = False
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
@@ -248,16 +255,31 @@ class _ResponseFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+    def close(self) -> None:
+        self.closed = True
+
+    def read(self, size: int = -1) -> Any:
+        import pyarrow as pa
+
+        if size is None or size < 0:
+            return b"".join([self._pending, *self._chunks])
+        if size <= self._pending.nbytes:
+            out, self._pending = self._pending[:size], self._pending[size:]
+            return out
+        buffer = pa.allocate_buffer(size)
+        view, filled = memoryview(buffer).cast("B"), 0
+        while filled < size:
+            if not self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    return buffer.slice(0, filled)
+                self._pending = memoryview(chunk)
+                continue
+            step = min(size - filled, self._pending.nbytes)
+            view[filled:filled + step] = self._pending[:step]
+            self._pending = self._pending[step:]
+            filled += step
+        return buffer
 
 
 # -- errors ---------------------------------------------------------------------------------------

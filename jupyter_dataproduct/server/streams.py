@@ -9,6 +9,7 @@ stream stops after the batch in flight.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, AsyncIterator, Iterator
 
 import polars as pl
@@ -21,6 +22,8 @@ from .wire import ARROW_STREAM, CSV, JSON, NDJSON
 
 FORMATS = {"arrow": ARROW_STREAM, "csv": CSV, "json": JSON, "ndjson": NDJSON}
 CHUNK_ROWS = 131_072
+WRITE_BYTES = 1 << 20  # the most handed to the socket at once
+SMALL_PIECE = 1 << 16  # smaller pieces of an Arrow batch are joined, bigger ones sent as they are
 _ACCEPT = {ARROW_STREAM: "arrow", "application/vnd.apache.arrow.file": "arrow", CSV: "csv", JSON: "json", NDJSON: "ndjson",
            "application/jsonl": "ndjson", "*/*": "arrow", "application/*": "arrow", "text/*": "csv"}
 
@@ -55,19 +58,23 @@ def negotiate(request: Request) -> str:
 
 
 class _Sink:
-    """A write-only file for pyarrow's IPC writer; the bytes are taken out after each batch."""
+    """A write-only file for pyarrow's IPC writer; each batch's pieces are taken out after it.
+
+    pyarrow hands over the column buffers themselves (``pa.Buffer``): they are sent as they
+    are, never copied here; only the small pieces between them are joined.
+    """
 
     closed = False
 
     def __init__(self) -> None:
-        self._parts: list[bytes] = []
+        self._parts: list[tuple[Any, int]] = []
         self._position = 0
 
     def write(self, data: Any) -> int:
-        data = bytes(data)
-        self._parts.append(data)
-        self._position += len(data)
-        return len(data)
+        size = len(data) if isinstance(data, (bytes, pa.Buffer)) else memoryview(data).nbytes
+        self._parts.append((data, size))
+        self._position += size
+        return size
 
     def tell(self) -> int:
         return self._position
@@ -78,10 +85,23 @@ class _Sink:
     def close(self) -> None:
         self.closed = True
 
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
+    def take(self) -> list[Any]:
+        """The pieces written since the last call: big column buffers as they are, the small
+        pieces between them (message headers, tiny columns) joined."""
+        pieces: list[Any] = []
+        small: list[Any] = []
+        for part, size in self._parts:
+            if size < SMALL_PIECE:
+                small.append(part)
+                continue
+            if small:
+                pieces.append(b"".join(small))
+                small = []
+            pieces.append(part)
+        if small:
+            pieces.append(b"".join(small))
+        self._parts = []
+        return pieces
 
 
 class FrameStream:
@@ -113,13 +133,14 @@ class FrameStream:
                 return
             yield batch
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self) -> Iterator[Any]:
+        """Encoded chunks: ``bytes``, or for Arrow a list of buffers per record batch."""
         try:
             yield from getattr(self, f"_{self.format}")()
         finally:
             self._batches = None  # dropping the iterator stops the query
 
-    def _arrow(self) -> Iterator[bytes]:
+    def _arrow(self) -> Iterator[list[Any]]:
         sink = _Sink()
         writer: pa.ipc.RecordBatchStreamWriter | None = None
         schema: pa.Schema | None = None
@@ -160,19 +181,47 @@ class FrameStream:
                 yield batch.write_ndjson().encode()
 
 
-async def body(stream: FrameStream) -> AsyncIterator[bytes]:
-    """The chunks, each computed in a worker thread; stops early if the client goes away."""
+async def body(stream: FrameStream) -> AsyncIterator[Any]:
+    """The chunks, each computed in a worker thread while the one before is being sent.
+
+    Chunks go out as memoryviews of at most ``WRITE_BYTES`` (no copy here; a slice the
+    socket takes whole is never copied into the event loop's write buffer). Stops early
+    if the client goes away.
+    """
     chunks = stream.chunks()
+
+    def produce() -> Any:
+        return next(chunks, None)
+
+    pending: asyncio.Future[Any] | None = asyncio.ensure_future(run_in_threadpool(produce))
     try:
         while True:
-            chunk = await run_in_threadpool(next, chunks, None)
+            assert pending is not None
+            chunk = await pending
             if chunk is None:
+                pending = None
                 return
-            if chunk:
-                yield chunk
+            pending = asyncio.ensure_future(run_in_threadpool(produce))  # the next chunk, while this one is sent
+            for piece in chunk if isinstance(chunk, list) else (chunk,):
+                view = memoryview(piece)
+                if view.nbytes <= WRITE_BYTES:
+                    if view.nbytes:
+                        yield view
+                    continue
+                for start in range(0, view.nbytes, WRITE_BYTES):
+                    yield view[start:start + WRITE_BYTES]
     finally:
         stream.cancelled = True
-        try:
-            chunks.close()
-        except ValueError:  # still running in its worker thread; it stops at the next batch
-            pass
+        if pending is None or pending.done():
+            _finish(chunks, pending)
+        else:  # still running in its worker thread; it stops at the next batch
+            pending.add_done_callback(lambda future: _finish(chunks, future))
+
+
+def _finish(chunks: Iterator[Any], future: asyncio.Future[Any] | None) -> None:
+    if future is not None and not future.cancelled():
+        future.exception()  # retrieved: a failure after the client left is nobody's to see
+    try:
+        chunks.close()
+    except ValueError:  # pragma: no cover - still running
+        pass

@@ -92,6 +92,30 @@ def test_a_large_frame_arrives_in_many_batches_intact(base_url, tokens, served_d
     assert synthetic.frame("patients", library="pandas").shape == (200_000, here.width)
 
 
+def test_the_stream_reader_copes_with_any_chunking():
+    """Messages split anywhere by the network: reads inside a chunk, across many, and a cut-off end."""
+    import io
+
+    import polars as pl
+    import pyarrow as pa
+
+    from jupyter_dataproduct.client.remote import _ResponseFile
+
+    frame = pl.DataFrame({"a": range(50_000), "b": pl.Series(["x", "y"] * 25_000, dtype=pl.Enum(["x", "y"])),
+                          "c": [1.5, None] * 25_000})
+    sink = io.BytesIO()
+    table = frame.to_arrow()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=7_000)
+    data = sink.getvalue()
+    for size in (1, 7, 4096, 65_536, len(data)):
+        chunks = (data[i:i + size] for i in range(0, len(data), size))
+        received = pl.from_arrow(pa.ipc.open_stream(_ResponseFile(chunks)).read_all(), rechunk=False)
+        assert received.equals(frame)
+    with pytest.raises((pa.ArrowInvalid, OSError)):  # a stream cut short
+        pa.ipc.open_stream(_ResponseFile(iter([data[: len(data) // 2]]))).read_all()
+
+
 def test_errors_arrive_as_the_same_classes(remote, tokens, product_url):
     with pytest.raises(ParameterError, match="threshold"):
         remote.run("cd4_response", threshold=5000)
