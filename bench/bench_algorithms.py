@@ -81,12 +81,22 @@ def naive_compare(a: pl.DataFrame, b: pl.DataFrame, numeric: list[str]) -> None:
 
 
 def hand_survival(frame: pl.LazyFrame) -> None:
+    """The same outputs as the protocol: curves with 95% log intervals, medians, log-rank."""
+    z = 1.959963984540054
+    d, risk, s, se = pl.col("d"), pl.col("risk"), pl.col("s"), pl.col("se")
     table = (
         frame.group_by("arms", "days").agg(pl.col("cens").cast(pl.Int64).sum().alias("d"), pl.len().alias("n"))
         .sort("arms", "days")
         .with_columns(pl.col("n").reverse().cum_sum().reverse().over("arms").alias("risk"))
-        .with_columns((1 - pl.col("d") / pl.col("risk")).cum_prod().over("arms").alias("s"))
+        .with_columns((1 - d / risk).cum_prod().over("arms").alias("s"),
+                      (d / (risk * (risk - d))).cum_sum().over("arms").sqrt().alias("se"))
+        .with_columns((s * (-z * se).exp()).alias("lower"), (s * (z * se).exp()).clip(upper_bound=1.0).alias("upper"))
         .collect()
+    )
+    table.group_by("arms").agg(
+        pl.col("days").filter(s <= 0.5).min().alias("median"),
+        pl.col("days").filter(pl.col("upper") <= 0.5).min().alias("lower"),
+        pl.col("days").filter(pl.col("lower") <= 0.5).min().alias("upper"),
     )
     times = np.sort(table["days"].unique().to_numpy())
     groups = table["arms"].unique().sort().to_list()

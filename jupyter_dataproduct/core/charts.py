@@ -16,26 +16,26 @@ MAX_POINTS = 5_000
 
 
 def _spec(title: str, data: pl.DataFrame, **body: Any) -> dict[str, Any]:
-    rows = data.head(MAX_POINTS).to_dicts()
-    spec: dict[str, Any] = {"$schema": SCHEMA, "data": {"values": _json_safe(rows)}, "width": 480}
+    rows = _json_ready(data.head(MAX_POINTS)).to_dicts()
+    spec: dict[str, Any] = {"$schema": SCHEMA, "data": {"values": rows}, "width": 480}
     if title:
         spec["title"] = title
     spec.update(body)
     return spec
 
 
-def _json_safe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    safe = []
-    for row in rows:
-        clean = {}
-        for key, value in row.items():
-            if isinstance(value, float) and value != value:  # NaN is not JSON
-                value = None
-            elif hasattr(value, "isoformat"):
-                value = value.isoformat()
-            clean[key] = value
-        safe.append(clean)
-    return safe
+def _json_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """NaN as null and dates as ISO text, done by polars (a Python loop over every value
+    cost more than the analysis behind a small chart)."""
+    fixes = []
+    for name, dtype in frame.schema.items():
+        if dtype.is_float():
+            fixes.append(pl.col(name).fill_nan(None))
+        elif dtype == pl.Date:
+            fixes.append(pl.col(name).dt.to_string("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            fixes.append(pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.f"))
+    return frame.with_columns(fixes) if fixes else frame
 
 
 def _field_type(frame: pl.DataFrame, column: str) -> str:
@@ -129,6 +129,24 @@ def box_chart(table: pl.DataFrame, x: str, y: str, title: str = "") -> dict[str,
     )
 
 
+MAX_STEPS = 500  # per curve: more steps than a chart has pixels add bytes, not detail
+
+
+def _thinned_steps(steps: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    """At most MAX_STEPS steps per curve: within each time bin, the step where the bin ends
+    (what a step-after line shows there) with the bin's censorings summed."""
+    if steps.height <= MAX_STEPS * max(1, steps.select(groups).n_unique() if groups else 1):
+        return steps
+    # Bins of the shared time axis (all curves are drawn on it).
+    low, high = steps.get_column("time").min(), steps.get_column("time").max()
+    bin_of = ((pl.col("time") - low) * ((MAX_STEPS - 1) / ((high - low) or 1))).cast(pl.Int32)
+    return (
+        steps.group_by([*groups, bin_of.alias("_bin")], maintain_order=True)
+        .agg(pl.col("time", "survival", "lower", "upper").last(), pl.col("n_censor").sum())
+        .drop("_bin")
+    )
+
+
 def kaplan_meier_chart(curve: pl.DataFrame, title: str = "Kaplan-Meier survival", group: str = "group") -> dict[str, Any]:
     """Step curves per group with confidence bands and censoring marks."""
     has_group = group in curve.columns and curve.schema[group] != pl.Null
@@ -139,10 +157,11 @@ def kaplan_meier_chart(curve: pl.DataFrame, title: str = "Kaplan-Meier survival"
         pl.lit(0.0).alias("time"), pl.lit(1.0).alias("survival"), pl.lit(1.0).alias("lower"),
         pl.lit(1.0).alias("upper"), pl.lit(0).alias("n_censor"),
     ).select([*groups, "time", "survival", "lower", "upper", "n_censor"])
-    points = pl.concat(
-        [origin, curve.select([*groups, pl.col("time").cast(pl.Float64), "survival", "lower", "upper", pl.col("n_censor").cast(pl.Int32)])],
-        how="vertical_relaxed",
-    ).sort([*groups, "time"])
+    steps = _thinned_steps(
+        curve.select([*groups, pl.col("time").cast(pl.Float64), "survival", "lower", "upper", pl.col("n_censor").cast(pl.Int32)]),
+        groups,
+    )
+    points = pl.concat([origin, steps], how="vertical_relaxed").sort([*groups, "time"])
     color = {"color": {"field": group, "type": "nominal", "title": group}} if has_group else {}
     x = {"field": "time", "type": "quantitative", "title": "time"}
     return _spec(

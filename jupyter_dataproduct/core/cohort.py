@@ -223,6 +223,11 @@ class Cohort:
     def expression(self, entity: Entity) -> pl.Expr:
         return _compile(self.tree, entity)
 
+    @property
+    def is_everyone(self) -> bool:
+        """The empty condition: every row belongs (no filter needed)."""
+        return self.tree == {"and": []}
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"entity": self.entity, "tree": self.tree}
         if self.text is not None:

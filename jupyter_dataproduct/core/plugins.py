@@ -165,7 +165,10 @@ class PluginContext:
 
     def cohort_frame(self, cohort: Cohort) -> pl.LazyFrame:
         """The rows of a cohort's entity that belong to the cohort."""
-        return self.scan(cohort.entity).filter(cohort.expression(self.model.entities[cohort.entity]))
+        rows = self.scan(cohort.entity)
+        if cohort.is_everyone:  # filtering every row by "true" still costs a pass over them
+            return rows
+        return rows.filter(cohort.expression(self.model.entities[cohort.entity]))
 
 
 def call_plugin(spec: PluginSpec, arguments: dict[str, Any], context: PluginContext) -> Any:

@@ -27,9 +27,11 @@ def event_table(frame: pl.LazyFrame, time: str, event: str, group: str | None = 
     group_expr = pl.col(group) if group else pl.lit(None, dtype=pl.String)
     counts = (
         frame.select(group_expr.alias(GROUP), pl.col(time).alias("time"), pl.col(event).alias("_event"))
-        .filter(pl.col("time").is_not_null() & pl.col("_event").is_not_null())
+        # Rows missing the time or the event are dropped after aggregating, on the small table:
+        # the event's count skips nulls and the null-time rows form their own group.
         .group_by(GROUP, "time")
-        .agg(pl.col("_event").cast(pl.Int64).sum().alias("n_event"), pl.len().alias("_rows"))
+        .agg(pl.col("_event").cast(pl.Int64).sum().alias("n_event"), pl.col("_event").count().alias("_rows"))
+        .filter(pl.col("time").is_not_null() & (pl.col("_rows") > 0))
         .sort(GROUP, "time", nulls_last=True)
         .with_columns(
             pl.col(GROUP).cast(pl.String),
@@ -95,18 +97,17 @@ def log_rank_from_events(table: pl.DataFrame) -> dict:
     groups = sorted(table.get_column(GROUP).drop_nulls().unique().to_list())
     if len(groups) < 2:
         raise ParameterError(f"The log-rank test needs at least two groups; found {len(groups)}.")
-    times = table.get_column("time").unique().sort()
-    index = {t: i for i, t in enumerate(times.to_list())}
+    times = np.sort(table.get_column("time").unique().to_numpy())
     n_risk = np.zeros((len(times), len(groups)))
     deaths = np.zeros((len(times), len(groups)))
+    parts = table.partition_by(GROUP, as_dict=True, include_key=False)
     for g, name in enumerate(groups):
-        part = table.filter(pl.col(GROUP) == name)
-        rows = np.array([index[t] for t in part.get_column("time").to_list()])
-        deaths[rows, g] = part.get_column("n_event").to_numpy()
+        part = parts[(name,)]
+        part_times = part.get_column("time").to_numpy()
+        deaths[np.searchsorted(times, part_times), g] = part.get_column("n_event").to_numpy()
         # At risk at time t: rows of the group with time >= t (a step function of the event table).
         risk_at = part.get_column("n_risk").to_numpy()
-        part_times = part.get_column("time").to_numpy()
-        positions = np.searchsorted(part_times, times.to_numpy(), side="left")
+        positions = np.searchsorted(part_times, times, side="left")
         n_risk[:, g] = np.where(positions < len(part_times), risk_at[np.minimum(positions, len(part_times) - 1)], 0)
     total_risk = n_risk.sum(axis=1)
     total_deaths = deaths.sum(axis=1)
@@ -129,28 +130,28 @@ def log_rank_from_events(table: pl.DataFrame) -> dict:
 
 def median_survival(curve: pl.DataFrame) -> pl.DataFrame:
     """Median survival per group with its confidence interval, as R's ``print(survfit)``."""
-    rows = []
-    for (name,), part in curve.group_by(GROUP, maintain_order=True):
-        times = part.get_column("time").to_list()
-        rows.append({
-            GROUP: name,
-            "n": int(part.get_column("n_risk")[0]),
-            "events": int(part.get_column("n_event").sum()),
-            "median": _quantile_time(times, part.get_column("survival").to_list()),
-            "lower": _quantile_time(times, part.get_column("upper").to_list()),
-            "upper": _quantile_time(times, part.get_column("lower").to_list()),
-        })
-    return pl.DataFrame(rows, schema={GROUP: pl.String, "n": pl.Int64, "events": pl.Int64,
-                                      "median": pl.Float64, "lower": pl.Float64, "upper": pl.Float64})
+    return (
+        curve.group_by(GROUP, maintain_order=True)
+        .agg(
+            pl.col("n_risk").first().cast(pl.Int64).alias("n"),
+            pl.col("n_event").sum().cast(pl.Int64).alias("events"),
+            _quantile_time_expr("survival").alias("median"),
+            _quantile_time_expr("upper").alias("lower"),  # the upper band crosses 0.5 first
+            _quantile_time_expr("lower").alias("upper"),
+        )
+        .with_columns(pl.col(GROUP).cast(pl.String))
+    )
 
 
-def _quantile_time(times: list[float], survival: list[float | None], p: float = 0.5) -> float | None:
-    """First time the curve drops to p or below; the midpoint where it sits exactly at p."""
-    for i, s in enumerate(survival):
-        if s is None or s > p + 1e-12:
-            continue
-        if abs(s - p) <= 1e-12:
-            later = [times[j] for j in range(i + 1, len(times)) if survival[j] is not None and survival[j] < p - 1e-12]
-            return (times[i] + later[0]) / 2 if later else times[i]
-        return times[i]
-    return None
+def _quantile_time_expr(column: str, p: float = 0.5, eps: float = 1e-12) -> pl.Expr:
+    """First time the curve drops to p or below; the midpoint to the next lower step where it
+    sits exactly at p (R's rule). The curve is non-increasing, so "first" is the earliest."""
+    value, time = pl.col(column), pl.col("time").cast(pl.Float64)
+    first_time = time.filter(value <= p + eps).first()
+    first_value = value.filter(value <= p + eps).first()
+    next_time = time.filter(value < p - eps).first()
+    return (
+        pl.when((first_value - p).abs() <= eps)
+        .then(pl.coalesce((first_time + next_time) / 2, first_time))
+        .otherwise(first_time)
+    )

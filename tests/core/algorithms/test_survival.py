@@ -101,3 +101,16 @@ def test_errors_name_columns_and_groups():
         log_rank(frame.lazy(), "t", "e", "g")
     with pytest.raises(ParameterError, match="conf_level"):
         kaplan_meier(frame.lazy(), "t", "e", conf_level=1.5)
+
+
+def test_a_median_exactly_at_one_half_is_the_midpoint_to_the_next_step():
+    # R: survfit(Surv(c(1, 2, 3, 4), rep(1, 4)) ~ 1) has S = .75, .5, .25, 0 and median 2.5.
+    frame = pl.LazyFrame({"t": [1, 2, 3, 4], "e": [1, 1, 1, 1], "g": ["x"] * 4})
+    medians = median_survival(kaplan_meier(frame, "t", "e", "g"))
+    assert medians.row(0, named=True)["median"] == 2.5
+    assert medians.row(0, named=True)["n"] == 4 and medians.row(0, named=True)["events"] == 4
+
+
+def test_a_curve_that_stays_above_one_half_has_no_median():
+    frame = pl.LazyFrame({"t": [1, 2, 3, 4], "e": [1, 0, 0, 0], "g": ["x"] * 4})
+    assert median_survival(kaplan_meier(frame, "t", "e", "g"))["median"].to_list() == [None]
