@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ..core.errors import DataProductError
 from . import artifacts, frames, history, metadata, protocols
+from .errors import ServeError
 from .openapi import openapi
 from .products import Registry
 from .requests import MAX_BODY
@@ -52,13 +53,26 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
 def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           log_level: str = "info", announce: Any = None) -> None:
     """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served."""
+    import socket
+
     import uvicorn
 
     app = create_app(paths)
+    # Bind first, so the address announced is the real one (port 0 asks the system for a free one).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    port = listener.getsockname()[1]
     for served in app.state.registry:
         hint = "" if served.tokens.list() else (
             f"  (no tokens yet: dataproduct token create {served.transport.location} --role reader)")
         if announce:
             announce(f"Serving {served.name} at http://{host}:{port}/api/products/{served.name}{hint}")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False, proxy_headers=False,
-                timeout_graceful_shutdown=5)
+    config = uvicorn.Config(app, log_level=log_level, server_header=False, proxy_headers=False,
+                            timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[listener])

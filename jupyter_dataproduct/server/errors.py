@@ -77,3 +77,10 @@ class QueryError(DataProductError):
 
     code = "query_failed"
     http_status = 422
+
+
+class ServeError(DataProductError):
+    """The server cannot start (the address is taken or not allowed)."""
+
+    code = "cannot_serve"
+    http_status = 500
