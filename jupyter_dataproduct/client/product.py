@@ -152,6 +152,12 @@ class DataProduct:
     def save(self, value: Any, name: str, *, entity: str | None = None, overwrite: bool = False) -> Artifact:
         """Save a Result, or a cohort (text / tree, with ``entity``), as a named artifact."""
         if isinstance(value, Result):
+            if value.provenance.get("ran_in") == "notebook kernel" and not self.is_local:
+                raise ParameterError(
+                    f"This result was computed in this kernel by the cell plugin {value.provenance['protocol']!r}, "
+                    f"so {self.name}'s server cannot save or reproduce it. Export the plugin and deploy it to "
+                    "save its results there; or keep the table here: result.to_polars().write_parquet(...)."
+                )
             return Artifact.from_json(self._transport.save_result(name, value._core, overwrite))
         if isinstance(value, CoreResult):
             return Artifact.from_json(self._transport.save_result(name, value, overwrite))

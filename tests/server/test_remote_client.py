@@ -12,7 +12,8 @@ import pytest
 from jupyter_dataproduct import connect
 from jupyter_dataproduct.client.remote import RemoteConnectionError, RemoteTransport
 from jupyter_dataproduct.core.errors import (
-    ArtifactNotFoundError, ColumnNotFoundError, ParameterError, ProtocolNotFoundError, SnapshotNotFoundError,
+    ArtifactNotFoundError, ColumnNotFoundError, ParameterError, PluginError, ProtocolNotFoundError,
+    SnapshotNotFoundError,
 )
 from jupyter_dataproduct.server.errors import ForbiddenError, UnauthorizedError
 
@@ -264,3 +265,56 @@ def test_the_magics_work_against_a_server(product_url, tokens):
         assert frame.columns == ["pidnum", "age", "arms"] and frame["age"].min() >= 40
     finally:
         magics.session = Session()
+
+
+# -- plugins written in cells, for a product behind a URL ---------------------------------------
+
+CELL = '''
+import polars as pl
+
+def arm_sizes(patients: pl.LazyFrame, minimum_age: int = 0) -> pl.DataFrame:
+    """Patients per arm."""
+    return patients.filter(pl.col("age") >= minimum_age).group_by("arms").len().sort("arms").collect()
+'''
+
+
+def test_a_cell_plugin_runs_in_the_kernel_on_frames_from_the_server(product_url, tokens, local):
+    remote = connect(product_url, token=tokens["analyst"])  # its own session of cell plugins
+    plugin = remote.define_plugin("arm_sizes", CELL)
+    assert plugin.parameters == ["patients", "minimum_age"]
+    assert "arm_sizes" in [p.name for p in remote.plugins()]
+
+    result = remote.run_plugin("arm_sizes", patients="gender == 'female'", minimum_age=30)
+    expected = (
+        local.frame("patients", where="gender == 'female' and age >= 30")
+        .group_by("arms").len().sort("arms")
+    )
+    assert result.to_polars().equals(expected)
+    assert result.provenance["ran_in"] == "notebook kernel"
+    assert result.provenance["snapshot"] == local.snapshot().id
+    assert result.rerun().to_polars().equals(result.to_polars())
+
+
+def test_a_cell_plugin_result_is_not_saved_on_the_server(product_url, tokens):
+    remote = connect(product_url, token=tokens["analyst"])
+    remote.define_plugin("arm_sizes", CELL)
+    with pytest.raises(ParameterError, match="computed in this kernel by the cell plugin 'arm_sizes'"):
+        remote.run_plugin("arm_sizes").save("sizes")
+
+
+def test_exporting_a_cell_plugin_of_a_server_writes_it_here(product_url, tokens, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    remote = connect(product_url, token=tokens["analyst"])
+    remote.define_plugin("arm_sizes", CELL)
+    target = remote.export_plugin("arm_sizes")
+    assert target == str(tmp_path / "plugins" / "arm_sizes.py")
+    assert "@plugin\ndef arm_sizes(" in (tmp_path / "plugins" / "arm_sizes.py").read_text()
+    with pytest.raises(PluginError, match="already exists; export with --force"):
+        remote.export_plugin("arm_sizes")
+
+
+def test_a_cell_plugin_needing_the_snapshot_itself_is_refused_remotely(product_url, tokens):
+    remote = connect(product_url, token=tokens["analyst"])
+    remote.define_plugin("peek", "def peek(ctx):\n    return ctx.scan('patients').collect().height\n")
+    with pytest.raises(ParameterError, match="takes ctx, which only exists where the snapshot is"):
+        remote.run_plugin("peek")
