@@ -25,9 +25,10 @@ import polars as pl
 from .cohort import Cohort
 from .errors import ArtifactError, ArtifactNotFoundError, InvalidNameError
 from .result import Result
-from .snapshot import now_iso, write_atomically
+from .snapshot import exclusive_lock, now_iso, write_atomically
 
 ARTIFACT_FILE = "artifact.json"
+LOCK_SUFFIX = ".lock"  # the store's lock lives beside it: artifacts.lock
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")  # \Z: "$" would allow a trailing newline
 ArtifactKind = Literal["cohort", "table", "result"]
 
@@ -135,8 +136,10 @@ class ArtifactStore:
         return value
 
     def delete(self, name: str) -> None:
-        folder = self._object_folder(name)
-        (self.names / name).unlink()
+        validate_artifact_name(name)  # before the lock file is touched
+        with exclusive_lock(self._lock_file):
+            folder = self._object_folder(name)
+            (self.names / name).unlink()
         shutil.rmtree(folder, ignore_errors=True)
 
     # -- internals ----------------------------------------------------------------------
@@ -161,11 +164,7 @@ class ArtifactStore:
     def _save(self, name: str, kind: ArtifactKind, write: Any, provenance: dict[str, Any],
               description: str, overwrite: bool) -> ArtifactInfo:
         validate_artifact_name(name)
-        if (self.names / name).exists() and not overwrite:
-            raise ArtifactError(
-                f"An artifact named {name!r} already exists; pass overwrite=True (--force) to replace it.",
-                details={"name": name},
-            )
+        self._refuse_existing(name, overwrite)  # early, before the work of writing
         self.objects.mkdir(parents=True, exist_ok=True)
         self.names.mkdir(parents=True, exist_ok=True)
         object_id = uuid.uuid4().hex
@@ -182,8 +181,27 @@ class ArtifactStore:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        previous = (self.names / name).read_text().strip() if (self.names / name).exists() else None
-        write_atomically(self.names / name, object_id + "\n")
-        if previous:
+        # Publishing the name is checked again under the lock: of two saves racing for a new
+        # name one wins and the other is refused, never silently replaced.
+        with exclusive_lock(self._lock_file):
+            try:
+                self._refuse_existing(name, overwrite)
+            except ArtifactError:
+                shutil.rmtree(self.objects / object_id, ignore_errors=True)
+                raise
+            previous = (self.names / name).read_text().strip() if (self.names / name).exists() else None
+            write_atomically(self.names / name, object_id + "\n")
+        if previous and previous != object_id:
             shutil.rmtree(self.objects / previous, ignore_errors=True)
         return self.info(name)
+
+    @property
+    def _lock_file(self) -> Path:
+        return self.root.with_name(self.root.name + LOCK_SUFFIX)
+
+    def _refuse_existing(self, name: str, overwrite: bool) -> None:
+        if (self.names / name).exists() and not overwrite:
+            raise ArtifactError(
+                f"An artifact named {name!r} already exists; pass overwrite=True (--force) to replace it.",
+                details={"name": name},
+            )

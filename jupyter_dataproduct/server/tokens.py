@@ -14,7 +14,6 @@ The server re-reads the file when it changes, so a revoked token stops working a
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -23,10 +22,10 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..core.errors import DataProductError, ParameterError
-from ..core.snapshot import now_iso, write_atomically
+from ..core.snapshot import exclusive_lock, now_iso, write_atomically
 
 TOKENS_FILE = "tokens.json"
 ROLES = ("reader", "analyst", "admin")
@@ -152,17 +151,8 @@ class TokenStore:
         write_atomically(self.file, json.dumps({"tokens": entries}, indent=2) + "\n")
         os.chmod(self.file, 0o600)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        import fcntl
-
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.file.with_suffix(".lock"), "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _locked(self) -> Any:
+        return exclusive_lock(self.file.with_suffix(".lock"))
 
 
 def _info(entry: dict[str, Any]) -> TokenInfo:

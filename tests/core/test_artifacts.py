@@ -209,3 +209,31 @@ def test_invalid_cohorts_are_not_saved(product):
     with pytest.raises(ParameterError, match="No entity 'peeple'; entities: people, visits"):
         product.save_cohort("bad", "peeple", "age > 3")
     assert product.artifacts.list() == []
+
+
+def test_racing_saves_of_a_new_name_leave_one_winner_and_nothing_half_done(tiny_product):
+    import threading
+
+    tiny_product.build()
+    store = tiny_product.artifacts
+    outcomes: list[str] = []
+    start = threading.Barrier(8)
+
+    def save(i: int) -> None:
+        start.wait()
+        try:
+            tiny_product.save_cohort("shared", "people", f"age >= {20 + i}")
+            outcomes.append(f"saved {i}")
+        except ArtifactError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[:7] == ["refused"] * 7 and outcomes.count("refused") == 7
+    winner = int(next(o for o in outcomes if o.startswith("saved")).split()[1])
+    assert store.load("shared").text == f"age >= {20 + winner}"
+    objects = [p for p in store.objects.iterdir()]
+    assert len(objects) == 1  # the losers' objects are gone, no temporary folder is left
