@@ -19,6 +19,7 @@ import polars as pl
 from .._version import __version__
 from ..core.engine import PLUGIN_VERSION, plugin_outputs
 from ..core.errors import DataProductError, ParameterError, PluginError
+from ..core.parameters import refuse_unknown
 from ..core.plugins import PluginSpec, is_chart, plugin_failure, plugin_from_source, write_plugin_file
 from ..core.result import Result
 from .transport import Transport
@@ -87,13 +88,7 @@ def _call_arguments(
             f"Plugin {spec.name!r} takes ctx, which only exists where the snapshot is (a local product). "
             "Against a server, name a parameter after an entity to receive its rows."
         )
-    unknown = [k for k in arguments if k not in signature.parameters]
-    if unknown:
-        raise ParameterError(
-            f"Plugin {spec.name!r} has no parameter {', '.join(map(repr, unknown))}; "
-            f"parameters: {', '.join(signature.parameters) or 'none'}",
-            details={"parameters": unknown, "allowed": list(signature.parameters)},
-        )
+    refuse_unknown(f"Plugin {spec.name!r}", arguments, list(signature.parameters))
     try:
         hints = get_type_hints(spec.function)
     except Exception:  # unresolvable annotations: frames arrive lazily

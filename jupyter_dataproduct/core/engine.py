@@ -13,7 +13,7 @@ import polars as pl
 from .._version import __version__
 from .errors import DataProductError, ParameterError, PluginError, ProtocolError
 from .manifest import Manifest
-from .parameters import BindContext, bind_value, bound_to_json
+from .parameters import BindContext, bind_value, bound_to_json, refuse_unknown
 from .plugins import PluginContext, PluginSpec, call_plugin, is_chart
 from .protocol import ProtocolSpec, references_in
 from .result import Result
@@ -24,13 +24,7 @@ RunPlugin = Callable[[PluginSpec, dict[str, Any], PluginContext], Any]
 
 def bind_parameters(spec: ProtocolSpec, raw: dict[str, Any], context: BindContext) -> dict[str, Any]:
     """Validate user input against the protocol's parameters, before any work is done."""
-    unknown = [k for k in raw if k not in spec.parameters]
-    if unknown:
-        raise ParameterError(
-            f"{spec.key} has no parameter {', '.join(map(repr, unknown))}; "
-            f"parameters: {', '.join(spec.parameters) or 'none'}",
-            details={"parameters": unknown, "allowed": list(spec.parameters)},
-        )
+    refuse_unknown(spec.key, raw, list(spec.parameters))
     bound: dict[str, Any] = {}
     for name, parameter in spec.parameters.items():
         value = raw.get(name, parameter.default)
@@ -227,13 +221,8 @@ def adhoc_spec(plugin: PluginSpec, arguments: dict[str, Any], manifest: Manifest
         ]
     else:
         takes_any, required = False, accepted
-    unknown = [k for k in arguments if k not in accepted and not takes_any]
-    if unknown:
-        raise ParameterError(
-            f"Plugin {plugin.name!r} has no parameter {', '.join(map(repr, unknown))}; "
-            f"parameters: {', '.join(accepted) or 'none'}",
-            details={"parameters": unknown, "allowed": accepted},
-        )
+    if not takes_any:
+        refuse_unknown(f"Plugin {plugin.name!r}", arguments, accepted)
     parameters: dict[str, Any] = {}
     values = dict(arguments)
     for name in dict.fromkeys([*arguments, *required]):

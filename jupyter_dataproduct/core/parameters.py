@@ -311,3 +311,13 @@ _BINDERS: dict[str, Callable[[str, Parameter, Any, BindContext], Any]] = {
 }
 
 assert set(_BINDERS) == set(ParameterType.__args__)  # type: ignore[attr-defined]
+
+
+def refuse_unknown(owner: str, given: Any, allowed: list[str]) -> None:
+    """Fail, before any work, when ``given`` names parameters ``owner`` does not have."""
+    unknown = [k for k in given if k not in allowed]
+    if unknown:
+        raise ParameterError(
+            f"{owner} has no parameter {', '.join(map(repr, unknown))}; parameters: {', '.join(allowed) or 'none'}",
+            details={"parameters": unknown, "allowed": list(allowed)},
+        )
