@@ -6,8 +6,12 @@ the same run:
 
 - frame throughput in MB/s of the resulting polars frame (``estimated_size``), for a
   local ``Product.frame().collect()``, a remote Arrow IPC stream (``connect(url).frame``)
-  and remote JSON (download + ``pl.read_json``); ``remote_arrow_drain_s`` is the Arrow
-  body read and dropped (server and transport, without the client's decoding); JSON reads
+  and remote JSON (download + ``pl.read_json``). The whole-entity Arrow read is timed
+  cold (``remote_arrow_cold_s``: the first read, which also writes the server's Arrow
+  cache file), warm (``remote_arrow_s``: sent from the cache file) and against a second
+  server run with ``--no-arrow-cache`` (``remote_arrow_uncached_s``: Parquet decoded per
+  request); ``remote_arrow_drain_s`` is the warm Arrow body read and dropped (server and
+  transport, without the client's decoding); JSON reads
   at most ``--json-rows`` rows (10M rows of JSON is ~4 GB of text), compared with the same
   rows read locally;
 - small protocol calls (``cd4_response`` on the ACTG 175 example) per second: local,
@@ -59,9 +63,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(paths: list[Path], port: int) -> subprocess.Popen:
+def start_server(paths: list[Path], port: int, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-c", "from jupyter_dataproduct.cli import main; main()", "serve", *map(str, paths),
-               "--port", str(port), "--log-level", "warning"]
+               "--port", str(port), "--log-level", "warning", *options]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -74,13 +78,21 @@ def start_server(paths: list[Path], port: int) -> subprocess.Popen:
     raise RuntimeError("the server did not start")
 
 
-def frames(url: str, token: str, path: Path, repeat: int, json_rows: int) -> dict[str, object]:
+def frames(url: str, uncached_url: str, token: str, path: Path, repeat: int, json_rows: int) -> dict[str, object]:
     product = Product.open(path)
     local_s, local = best_of(repeat, lambda: product.frame("patients").collect())
     size = local.estimated_size() / MB
     remote = RemoteTransport(url, token, timeout=None)
+    cold_s, received = best_of(1, lambda: remote.frame("patients", None, None, "latest", None))  # builds the cache
+    assert received.equals(local)
+    del received
     arrow_s, received = best_of(repeat, lambda: remote.frame("patients", None, None, "latest", None))
     assert received.equals(local)
+    del received
+    uncached = RemoteTransport(uncached_url, token, timeout=None)
+    uncached_s, received = best_of(repeat, lambda: uncached.frame("patients", None, None, "latest", None))
+    assert received.equals(local)
+    del received
     wire = {}
 
     def arrow_bytes() -> int:
@@ -105,10 +117,12 @@ def frames(url: str, token: str, path: Path, repeat: int, json_rows: int) -> dic
     return {
         "rows": local.height, "frame_MB": round(size, 1),
         "local_s": round(local_s, 3), "local_MB/s": round(size / local_s),
+        "remote_arrow_cold_s": round(cold_s, 3), "remote_arrow_uncached_s": round(uncached_s, 3),
         "remote_arrow_s": round(arrow_s, 3), "remote_arrow_MB/s": round(size / arrow_s),
         "remote_arrow_wire_MB": round(wire["arrow"], 1),
         "remote_arrow_drain_s": round(drain_s, 3),
-        "arrow_vs_local": f"{arrow_s / local_s:.1f}x slower",
+        "arrow_vs_local": f"{arrow_s / local_s:.2f}x", "arrow_cold_vs_local": f"{cold_s / local_s:.2f}x",
+        "arrow_uncached_vs_local": f"{uncached_s / local_s:.2f}x",
         "json_rows": subset.height, "local_subset_MB/s": round(subset_size / subset_s),
         "remote_json_s": round(json_s, 3), "remote_json_MB/s": round(subset_size / json_s, 1),
         "remote_json_wire_MB": round(wire["json"], 1),
@@ -158,17 +172,20 @@ def run(rows: int, repeat: int, clients: int, json_rows: int, seconds: float, fo
     Product.open(actg).build()
     prepared = time.perf_counter() - started
     tokens = {p: TokenStore.for_product(p).create("analyst")[0] for p in (synthetic, actg)}
-    port = free_port()
+    port, uncached_port = free_port(), free_port()
     server = start_server([synthetic, actg], port)
+    uncached = start_server([synthetic], uncached_port, "--no-arrow-cache")
     try:
         base = f"http://127.0.0.1:{port}"
         report = {"cpus": os.cpu_count(), "prepare_s": round(prepared, 1)}
-        report["frames"] = frames(f"{base}/actg_synthetic", tokens[synthetic], synthetic, repeat, json_rows)
+        report["frames"] = frames(f"{base}/actg_synthetic", f"http://127.0.0.1:{uncached_port}/actg_synthetic",
+                                  tokens[synthetic], synthetic, repeat, json_rows)
         report["calls"] = calls(f"{base}/actg175", tokens[actg], actg, clients, seconds)
         return report
     finally:
-        server.terminate()
-        server.wait(10)
+        for process in (server, uncached):
+            process.terminate()
+            process.wait(10)
 
 
 def main() -> None:

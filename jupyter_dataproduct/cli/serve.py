@@ -13,8 +13,11 @@ from .output import reports_errors
 @click.option("--port", default=8750, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--arrow-cache/--no-arrow-cache", default=True, show_default=True,
+              help="Keep each whole entity sent as Arrow as a stream file in the product's store "
+                   "(arrow-cache/) and send it from there, instead of decoding Parquet per request.")
 @reports_errors
-def command(paths: tuple[str, ...], host: str, port: int, log_level: str) -> None:
+def command(paths: tuple[str, ...], host: str, port: int, log_level: str, arrow_cache: bool) -> None:
     """Serve the products in PATHS over HTTP at /api/products/<name> (tokens: `dataproduct token`)."""
     try:
         from ..server.app import serve
@@ -22,4 +25,4 @@ def command(paths: tuple[str, ...], host: str, port: int, log_level: str) -> Non
         raise MissingDependencyError(
             f"The server needs the 'server' extra: pip install \"jupyter-dataproduct[server]\" ({exc.name} is missing)."
         ) from None
-    serve(list(paths), host=host, port=port, log_level=log_level, announce=click.echo)
+    serve(list(paths), host=host, port=port, log_level=log_level, announce=click.echo, arrow_cache=arrow_cache)

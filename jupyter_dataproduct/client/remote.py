@@ -162,8 +162,11 @@ class RemoteTransport(Transport):
         body = {"where": where, "columns": columns, "snapshot": snapshot, "limit": limit}
         with self._stream("POST", f"/entities/{_seg(entity)}/frame", json=body,
                           headers={"Accept": wire.ARROW_STREAM}) as response:
+            # The body as it arrives (no decoding layer unless the server compressed it), copied
+            # once, message by message, into the Arrow buffers the frame keeps.
+            chunks = response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()
             try:
-                table = pa.ipc.open_stream(_ResponseFile(response.iter_bytes())).read_all()
+                table = pa.ipc.open_stream(_ResponseFile(chunks)).read_all()
             except (pa.ArrowInvalid, OSError, self._httpx.HTTPError) as exc:  # OSError: the stream ended early
                 raise RemoteConnectionError(f"The frame stream from {self.location} broke off: {exc}") from None
         # One chunk per record batch, as a local frame has one per row group; no copy here.

@@ -30,12 +30,16 @@ async def openapi_json(request: Request) -> Response:
     return await json_from_thread(openapi, [p.name for p in served], [p.product for p in served])
 
 
-def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS) -> Starlette:
+def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS,
+               arrow_cache: bool = True) -> Starlette:
     """A Starlette app serving the products in ``paths`` (folders), each under its manifest name.
+
+    ``arrow_cache``: whole entities requested as Arrow are kept as Arrow IPC stream files in
+    each product's store (``arrow-cache/``) and sent from there (see :mod:`.arrow_cache`).
 
     No CORS headers are sent: browsers on other origins cannot call the API.
     """
-    registry = Registry(list(paths))
+    registry = Registry(list(paths), arrow_cache=arrow_cache)
     routes = [
         Route("/api/openapi.json", openapi_json, methods=["GET"]),
         *metadata.routes, *protocols.routes, *frames.routes, *artifacts.routes, *history.routes,
@@ -51,13 +55,13 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
 
 
 def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          log_level: str = "info", announce: Any = None) -> None:
+          log_level: str = "info", announce: Any = None, arrow_cache: bool = True) -> None:
     """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served."""
     import socket
 
     import uvicorn
 
-    app = create_app(paths)
+    app = create_app(paths, arrow_cache=arrow_cache)
     # Bind first, so the address announced is the real one (port 0 asks the system for a free one).
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)

@@ -3,7 +3,9 @@
 ``GET .../entities/{entity}/frame?where=age >= 40&columns=pidnum,age&limit=100`` or
 ``POST`` the same as a JSON body (``where`` may then be a condition tree). The answer
 streams as Arrow IPC (default), CSV, JSON or NDJSON (``?format=`` or the Accept header);
-the header ``X-Dataproduct-Snapshot`` names the snapshot read.
+the header ``X-Dataproduct-Snapshot`` names the snapshot read. A whole entity as Arrow
+(no ``where``, ``columns``, ``join`` or ``limit``) is sent from the store's Arrow cache
+(:mod:`.arrow_cache`) with a ``Content-Length``, and the first such request builds it.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .auth import Call, endpoint
 from .errors import BadRequestError
 from .requests import expect_object, field, query_int, query_text, read_json, string_list
-from .streams import CHUNK_ROWS, FrameStream, body, negotiate
+from .streams import CHUNK_ROWS, ClosingStreamingResponse, FrameStream, body, file_body, negotiate
+from .wire import ARROW_STREAM
 
 
 @endpoint("reader")
@@ -41,15 +44,25 @@ async def frame(call: Call) -> Response:
         limit = query_int(request, "limit")
         snapshot = query_text(request, "snapshot", "latest")
     chunk_rows = getattr(request.app.state, "chunk_rows", CHUNK_ROWS)
+    cache = call.served.arrow_cache if fmt == "arrow" and where is None and not columns and not join and limit is None \
+        else None
 
-    def start() -> tuple[str, FrameStream]:
+    def start() -> tuple[str, Any]:
         pinned = call.product.snapshot(snapshot)
         lazy = call.product.frame(entity, where, columns, join=join, snapshot=pinned.id, limit=limit)
-        return pinned.id, FrameStream(lazy, fmt, chunk_rows).open()
+        if cache is None:
+            return pinned.id, FrameStream(lazy, fmt, chunk_rows).open()
+        cached = cache.open(pinned, entity)
+        if cached is not None:
+            return pinned.id, cached
+        return pinned.id, FrameStream(lazy, fmt, chunk_rows, tee=cache.writer(pinned, entity)).open()
 
     snapshot_id, stream = await run_in_threadpool(start)
-    return StreamingResponse(body(stream), media_type=stream.media_type,
-                             headers={"X-Dataproduct-Snapshot": snapshot_id, "Cache-Control": "no-store"})
+    headers = {"X-Dataproduct-Snapshot": snapshot_id, "Cache-Control": "no-store"}
+    if isinstance(stream, FrameStream):
+        return ClosingStreamingResponse(body(stream), media_type=stream.media_type, headers=headers)
+    headers["Content-Length"] = str(stream.size)
+    return ClosingStreamingResponse(file_body(stream.handle, stream.size), media_type=ARROW_STREAM, headers=headers)
 
 
 def _split(text: str | None) -> list[str] | None:

@@ -8,6 +8,7 @@ from typing import Iterator
 
 from ..client.transport import LocalTransport
 from ..core.errors import DataProductError, ManifestError
+from .arrow_cache import ArrowCache
 from .tokens import TokenStore
 
 
@@ -16,6 +17,7 @@ class ServedProduct:
     name: str
     transport: LocalTransport
     tokens: TokenStore
+    arrow_cache: ArrowCache | None = None  # None: whole entities are decoded from Parquet every time
 
     @property
     def product(self):
@@ -25,7 +27,7 @@ class ServedProduct:
 class Registry:
     """Products by manifest name; the names are fixed when the server starts."""
 
-    def __init__(self, paths: list[str | os.PathLike[str]]) -> None:
+    def __init__(self, paths: list[str | os.PathLike[str]], *, arrow_cache: bool = True) -> None:
         if not paths:
             raise ManifestError("Serve at least one product folder.")
         self._products: dict[str, ServedProduct] = {}
@@ -37,7 +39,9 @@ class Registry:
                     f"Two products are named {name!r} ({self._products[name].transport.location} and "
                     f"{transport.location}); a server serves each name once.", details={"name": name},
                 )
-            self._products[name] = ServedProduct(name, transport, TokenStore(transport.product.store.root))
+            root = transport.product.store.root
+            self._products[name] = ServedProduct(name, transport, TokenStore(root),
+                                                 ArrowCache(root) if arrow_cache else None)
             _warm_up(transport)
 
     def get(self, name: str) -> ServedProduct | None:

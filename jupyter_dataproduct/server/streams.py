@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow as pa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import StreamingResponse
 
 from .errors import BadRequestError, NotAcceptableError
 from .wire import ARROW_STREAM, CSV, JSON, NDJSON
@@ -107,12 +108,14 @@ class _Sink:
 class FrameStream:
     """One frame on its way out: ``open()`` (blocking) then iterate the encoded chunks."""
 
-    def __init__(self, lazy: pl.LazyFrame, fmt: str, chunk_rows: int = CHUNK_ROWS) -> None:
+    def __init__(self, lazy: pl.LazyFrame, fmt: str, chunk_rows: int = CHUNK_ROWS, tee: Any = None) -> None:
         self.lazy = lazy
+        self.tee = tee  # a CacheWriter: gets every chunk; committed only when the stream ran to its end
         self.format = fmt
         self.media_type = FORMATS[fmt]
         self.chunk_rows = chunk_rows
         self.cancelled = False
+        self.complete = False  # set before the last chunk of an Arrow stream (its end marker)
         self._batches: Iterator[pl.DataFrame] | None = None
         self._first: pl.DataFrame | None = None
         self._schema: pl.Schema | None = None
@@ -135,10 +138,18 @@ class FrameStream:
 
     def chunks(self) -> Iterator[Any]:
         """Encoded chunks: ``bytes``, or for Arrow a list of buffers per record batch."""
+        tee = self.tee
         try:
-            yield from getattr(self, f"_{self.format}")()
+            for chunk in getattr(self, f"_{self.format}")():
+                if tee is not None:
+                    tee.write(chunk)
+                    if self.complete and not self.cancelled:  # a cancelled stream ends early but looks complete
+                        tee.commit()  # before the last bytes go out: a client done reading finds the file
+                yield chunk
         finally:
             self._batches = None  # dropping the iterator stops the query
+            if tee is not None:
+                tee.close()
 
     def _arrow(self) -> Iterator[list[Any]]:
         sink = _Sink()
@@ -156,6 +167,7 @@ class FrameStream:
         if writer is None:  # no rows: the schema alone
             writer = pa.ipc.new_stream(sink, pl.DataFrame(schema=self._schema).to_arrow().schema)
         writer.close()
+        self.complete = True
         yield sink.take()
 
     def _csv(self) -> Iterator[bytes]:
@@ -179,6 +191,23 @@ class FrameStream:
         for batch in self.batches():
             if batch.height:
                 yield batch.write_ndjson().encode()
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """A ``StreamingResponse`` that closes its body iterator however the response ends.
+
+    When the client goes away, Starlette cancels the send in progress and leaves the body
+    generator suspended at its ``yield``; its ``finally`` (stopping the query, closing a file,
+    discarding a cache file half written) would wait for the garbage collector. Here it runs
+    at once."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                await close()
 
 
 async def body(stream: FrameStream) -> AsyncIterator[Any]:
@@ -216,6 +245,33 @@ async def body(stream: FrameStream) -> AsyncIterator[Any]:
             _finish(chunks, pending)
         else:  # still running in its worker thread; it stops at the next batch
             pending.add_done_callback(lambda future: _finish(chunks, future))
+
+
+async def file_body(handle: Any, size: int, piece: int = WRITE_BYTES) -> AsyncIterator[bytes]:
+    """``size`` bytes of an open file as ``bytes`` of ``piece`` bytes, each read in a worker
+    thread while the one before is sent; the file is closed at the end or when the client
+    goes away. ``bytes`` (not views) pass through the HTTP layer without another copy."""
+    remaining = size
+
+    def produce() -> bytes:
+        return handle.read(min(piece, remaining))
+
+    pending: asyncio.Future[bytes] | None = None
+    try:
+        while remaining > 0:
+            if pending is None:
+                pending = asyncio.ensure_future(run_in_threadpool(produce))
+            data = await pending
+            if not data:
+                raise OSError(f"{getattr(handle, 'name', 'the cache file')} ended {remaining} bytes early")
+            remaining -= len(data)
+            pending = asyncio.ensure_future(run_in_threadpool(produce)) if remaining > 0 else None
+            yield data
+    finally:
+        if pending is None or pending.done():
+            handle.close()
+        else:
+            pending.add_done_callback(lambda future: (future.cancelled() or future.exception(), handle.close()))
 
 
 def _finish(chunks: Iterator[Any], future: asyncio.Future[Any] | None) -> None:

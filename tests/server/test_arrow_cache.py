@@ -1,0 +1,232 @@
+"""The server's Arrow cache of whole entities (``<store>/arrow-cache``).
+
+Each test serves its own copy of the synthetic 200,000-patient product (built once by the
+session fixture), so the cache files seen are the ones these requests made.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from tests.server.conftest import ServerThread, free_port
+from jupyter_dataproduct.cli import main as cli
+from jupyter_dataproduct.client.remote import RemoteTransport
+from jupyter_dataproduct.core.product import Product
+from jupyter_dataproduct.server import create_app
+
+FRAME = "/api/products/actg_synthetic/entities/patients/frame"
+
+
+@pytest.fixture(scope="module")
+def product_copy(served_dirs, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cached") / "synthetic"
+    shutil.copytree(served_dirs["actg_synthetic"], folder, ignore=shutil.ignore_patterns("arrow-cache"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def local(product_copy) -> pl.DataFrame:
+    return Product.open(product_copy).frame("patients").collect()
+
+
+def _server(folder: Path, **options) -> ServerThread:
+    return ServerThread(create_app([folder], chunk_rows=16_384, **options), free_port()).start()
+
+
+@pytest.fixture(scope="module")
+def cached_server(product_copy):
+    running = _server(product_copy)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def plain_server(product_copy):
+    running = _server(product_copy, arrow_cache=False)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def cache_dir(product_copy) -> Path:
+    """The product's cache folder, emptied before the test."""
+    folder = Product.open(product_copy).store.root / "arrow-cache"
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def auth(tokens) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['synthetic_reader']}"}
+
+
+def _read(server: ServerThread, tokens, **kwargs) -> pl.DataFrame:
+    with RemoteTransport(f"{server.url}/actg_synthetic", tokens["synthetic_reader"], timeout=60) as remote:
+        return remote.frame("patients", kwargs.get("where"), kwargs.get("columns"), "latest", kwargs.get("limit"))
+
+
+def _files(cache_dir: Path) -> list[Path]:
+    return sorted(p for p in cache_dir.rglob("*") if p.is_file() and p.suffix != ".lock") if cache_dir.exists() else []
+
+
+def _cache_file(cache_dir: Path) -> Path:
+    found = list(cache_dir.rglob("*.arrows"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _sidecar(data: Path) -> dict:
+    return json.loads(data.with_suffix(".json").read_text())
+
+
+def test_the_cache_is_built_by_the_first_whole_read_and_then_reused(cached_server, tokens, auth, local, cache_dir):
+    assert _read(cached_server, tokens).equals(local)  # built while streaming
+    data = _cache_file(cache_dir)
+    snapshot = Product.open(cache_dir.parent.parent).snapshot()
+    assert data.parent.name == snapshot.id and snapshot.entities["patients"]["sha256"] in data.name
+    assert _sidecar(data)["size"] == data.stat().st_size
+    first = data.stat()
+    assert _read(cached_server, tokens).equals(local)  # sent from the file
+    response = httpx.get(cached_server.url + FRAME, headers=auth, timeout=60)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    assert int(response.headers["content-length"]) == len(response.content) == first.st_size
+    assert "transfer-encoding" not in response.headers
+    assert response.headers["x-dataproduct-snapshot"] == snapshot.id
+    assert pl.read_ipc_stream(io.BytesIO(response.content)).equals(local)
+    again = data.stat()
+    assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+    assert _files(cache_dir) == [data, data.with_suffix(".json")]
+
+
+def test_cached_and_uncached_reads_match_a_local_read(cached_server, plain_server, tokens, local, cache_dir):
+    assert _read(plain_server, tokens).equals(local)
+    assert not cache_dir.exists()  # --no-arrow-cache writes nothing
+    assert _read(cached_server, tokens).equals(local)
+    assert _read(cached_server, tokens).equals(local)
+    assert _read(plain_server, tokens).equals(local)
+
+
+@pytest.mark.parametrize("options", [
+    {"where": "age >= 40"}, {"columns": ["pidnum", "age"]}, {"limit": 1000}, {"limit": 0},
+])
+def test_filtered_or_partial_reads_do_not_use_the_cache(cached_server, tokens, product_copy, cache_dir, options):
+    expected = Product.open(product_copy).frame("patients", options.get("where"), options.get("columns"),
+                                                limit=options.get("limit")).collect()
+    assert _read(cached_server, tokens, **options).equals(expected)
+    assert not _files(cache_dir)
+    _read(cached_server, tokens)  # with the cache built, partial reads still are partial
+    assert _read(cached_server, tokens, **options).equals(expected)
+
+
+def test_other_formats_do_not_use_the_cache(cached_server, auth, local, cache_dir):
+    response = httpx.get(cached_server.url + FRAME, params={"format": "csv"}, headers=auth, timeout=60)
+    assert response.status_code == 200 and response.text.count("\n") == local.height + 1
+    assert not _files(cache_dir)
+
+
+def test_concurrent_first_reads_all_get_the_frame_and_leave_one_file(cached_server, tokens, local, cache_dir):
+    barrier = threading.Barrier(6)
+
+    def read(_: int) -> bool:
+        barrier.wait()
+        return _read(cached_server, tokens).equals(local)
+
+    with ThreadPoolExecutor(6) as pool:
+        assert all(pool.map(read, range(6)))
+    data = _cache_file(cache_dir)
+    assert _files(cache_dir) == [data, data.with_suffix(".json")]  # no temporary file left behind
+    assert _sidecar(data)["size"] == data.stat().st_size
+    assert _read(cached_server, tokens).equals(local)
+
+
+def _damage(data: Path, how: str) -> None:
+    os.chmod(data, 0o644)
+    with open(data, "r+b") as handle:
+        if how == "truncated":
+            handle.truncate(data.stat().st_size // 2)
+        else:  # same size, a few bytes changed in the middle of a column
+            handle.seek(data.stat().st_size // 2)
+            chunk = handle.read(64)
+            handle.seek(data.stat().st_size // 2)
+            handle.write(bytes(b ^ 0xFF for b in chunk))
+
+
+@pytest.mark.parametrize("how", ["truncated", "corrupted"])
+def test_a_damaged_cache_file_is_never_served_and_is_rebuilt(cached_server, tokens, auth, local, cache_dir, how):
+    assert _read(cached_server, tokens).equals(local)
+    data = _cache_file(cache_dir)
+    good = _sidecar(data)
+    assert _read(cached_server, tokens).equals(local)  # verified and served
+    _damage(data, how)
+    time.sleep(0.01)
+    response = httpx.get(cached_server.url + FRAME, headers=auth, timeout=60)
+    assert "content-length" not in response.headers  # streamed from Parquet, not from the damaged file
+    assert pl.read_ipc_stream(io.BytesIO(response.content)).equals(local)
+    rebuilt = _sidecar(data)
+    assert rebuilt["size"] == data.stat().st_size == good["size"]
+    import hashlib
+
+    assert hashlib.sha256(data.read_bytes()).hexdigest() == rebuilt["sha256"]
+    assert _read(cached_server, tokens).equals(local)
+
+
+def test_a_missing_sidecar_means_no_cache(cached_server, tokens, local, cache_dir):
+    _read(cached_server, tokens)
+    data = _cache_file(cache_dir)
+    data.with_suffix(".json").unlink()
+    assert _read(cached_server, tokens).equals(local)
+    assert _sidecar(data)["size"] == data.stat().st_size  # rebuilt
+
+
+def test_clients_breaking_off_leave_the_server_and_the_cache_fine(cached_server, tokens, auth, local, cache_dir):
+    def break_off() -> None:
+        with httpx.Client(timeout=30) as client, client.stream("GET", cached_server.url + FRAME, headers=auth) as response:
+            assert response.status_code == 200
+            received = 0
+            for chunk in response.iter_raw():
+                received += len(chunk)
+                if received > 200_000:
+                    break
+
+    break_off()  # during the first read: nothing is published, the half-written file goes
+    deadline = time.monotonic() + 10
+    while list(cache_dir.rglob("*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(cache_dir.rglob("*.arrows")) and not list(cache_dir.rglob("*.tmp"))
+    assert _read(cached_server, tokens).equals(local)  # the build lock was released: this read builds it
+    data = _cache_file(cache_dir)
+    stamp = data.stat().st_mtime_ns
+    for _ in range(3):  # from the cache file
+        break_off()
+    time.sleep(0.3)
+    assert httpx.get(cached_server.url + "/api/health").json()["status"] == "ok"
+    assert _read(cached_server, tokens).equals(local)
+    assert data.stat().st_mtime_ns == stamp and _files(cache_dir) == [data, data.with_suffix(".json")]
+    assert threading.active_count() < 100
+
+
+def test_serve_has_a_switch_for_the_cache(monkeypatch, product_copy):
+    from jupyter_dataproduct.server import app
+
+    seen = []
+    monkeypatch.setattr(app, "serve", lambda paths, **options: seen.append(options["arrow_cache"]))
+    for args, expected in [([], True), (["--no-arrow-cache"], False), (["--arrow-cache"], True)]:
+        result = CliRunner().invoke(cli, ["serve", str(product_copy), *args])
+        assert result.exit_code == 0, result.output
+        assert seen.pop() is expected
