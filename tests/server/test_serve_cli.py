@@ -45,3 +45,15 @@ def test_a_taken_port_is_a_clear_error(served_dirs):
         )
     assert result.returncode != 0
     assert f"Cannot listen on 127.0.0.1:{port}: Address already in use" in result.stdout + result.stderr
+
+
+def test_the_listening_socket_sends_small_answers_at_once():
+    from jupyter_dataproduct.server.app import listening_socket
+
+    listener = listening_socket("127.0.0.1", 0)
+    try:
+        assert listener.getsockname()[1] != 0
+        # Inherited by accepted connections: no ~40 ms Nagle/delayed-ACK wait per answer.
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        listener.close()
