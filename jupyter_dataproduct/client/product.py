@@ -106,11 +106,16 @@ class DataProduct:
         return Result(self._transport.rerun(provenance), self)
 
     def frame(self, entity: str, where: Any = None, columns: list[str] | str | None = None, *,
-              limit: int | None = None, snapshot: str | None = None, library: str | None = None) -> Any:
-        """Rows of an entity matching ``where`` (a cohort), with ``columns``: a polars or pandas frame."""
+              limit: int | None = None, snapshot: str | None = None, library: str | None = None,
+              progress: Callable[[ProgressEvent], None] | None = None) -> Any:
+        """Rows of an entity matching ``where`` (a cohort), with ``columns``: a polars or pandas frame.
+
+        ``progress`` hears the bytes received from a server (a local read needs none).
+        """
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
-        frame = self._transport.frame(entity, _wire_value(where), columns, snapshot or self.pinned or "latest", limit)
+        frame = self._transport.frame(entity, _wire_value(where), columns, snapshot or self.pinned or "latest", limit,
+                                      progress=progress)
         return as_frame(frame, library)
 
     # -- plugins, artifacts, history ---------------------------------------------------------

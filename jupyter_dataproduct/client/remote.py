@@ -156,7 +156,9 @@ class RemoteTransport(Transport):
 
     # -- frames ------------------------------------------------------------------------------------
 
-    def frame(self, entity: str, where: Any, columns: list[str] | None, snapshot: str, limit: int | None) -> pl.DataFrame:
+    def frame(self, entity: str, where: Any, columns: list[str] | None, snapshot: str, limit: int | None,
+              progress: Callable[[ProgressEvent], None] | None = None) -> pl.DataFrame:
+        """The frame, streamed; ``progress`` hears bytes received (of ``Content-Length`` when known)."""
         import pyarrow as pa
 
         body = {"where": where, "columns": columns, "snapshot": snapshot, "limit": limit}
@@ -165,8 +167,10 @@ class RemoteTransport(Transport):
             # The body as it arrives (no decoding layer unless the server compressed it), copied
             # once, message by message, into the Arrow buffers the frame keeps.
             chunks = response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()
+            counter = _ByteCounter(chunks, int(response.headers.get("content-length") or 0), progress)
             try:
-                table = pa.ipc.open_stream(_ResponseFile(chunks)).read_all()
+                table = pa.ipc.open_stream(_ResponseFile(iter(counter))).read_all()
+                counter.finish()
             except (pa.ArrowInvalid, OSError, self._httpx.HTTPError) as exc:  # OSError: the stream ended early
                 raise RemoteConnectionError(f"The frame stream from {self.location} broke off: {exc}") from None
         # One chunk per record batch, as a local frame has one per row group; no copy here.
@@ -286,6 +290,31 @@ class _ResponseFile:
 
 
 # -- errors ---------------------------------------------------------------------------------------
+
+
+class _ByteCounter:
+    """Chunks passed through while ``progress`` hears the bytes received (every 4 MB, and at
+    the end: Arrow stops reading at the end-of-stream marker, before the iterator ends)."""
+
+    def __init__(self, chunks: Iterator[bytes], total: int, progress: Callable[[ProgressEvent], None] | None) -> None:
+        self.chunks, self.total, self.progress = chunks, total, progress
+        self.done = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        reported = 0
+        for chunk in self.chunks:
+            self.done += len(chunk)
+            if self.progress is not None and self.done - reported >= PROGRESS_BYTES:
+                self.progress(ProgressEvent(self.done, self.total, f"{self.done / 1e6:,.0f} MB"))
+                reported = self.done
+            yield chunk
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(ProgressEvent(self.done, self.total or self.done, f"{self.done / 1e6:,.0f} MB"))
+
+
+PROGRESS_BYTES = 4 << 20
 
 
 def _error(response: Any) -> DataProductError:

@@ -48,7 +48,8 @@ class Transport(ABC):
     @abstractmethod
     def rerun(self, provenance: dict[str, Any]) -> Result: ...
     @abstractmethod
-    def frame(self, entity: str, where: Any, columns: list[str] | None, snapshot: str, limit: int | None) -> pl.DataFrame: ...
+    def frame(self, entity: str, where: Any, columns: list[str] | None, snapshot: str, limit: int | None,
+              progress: Callable[[ProgressEvent], None] | None = None) -> pl.DataFrame: ...
     @abstractmethod
     def plugins(self) -> list[dict[str, Any]]: ...
     @abstractmethod
@@ -130,7 +131,8 @@ class LocalTransport(Transport):
     def rerun(self, provenance: dict[str, Any]) -> Result:
         return self.product.rerun(provenance)
 
-    def frame(self, entity, where, columns, snapshot, limit) -> pl.DataFrame:
+    def frame(self, entity, where, columns, snapshot, limit, progress=None) -> pl.DataFrame:
+        # A local read takes well under a second per GB: no progress to show.
         return self.product.frame(entity, where, columns, snapshot=snapshot, limit=limit).collect()
 
     def plugins(self) -> list[dict[str, Any]]:

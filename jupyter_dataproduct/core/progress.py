@@ -43,7 +43,7 @@ def bar_updater(bar: Any) -> Callable[[ProgressEvent], None]:
     """A progress callback that drives a tqdm-style bar (terminal or notebook)."""
 
     def update(event: ProgressEvent) -> None:
-        bar.total = event.total
+        bar.total = event.total or None  # 0: not known (a stream without a length)
         bar.n = event.done
         bar.set_postfix_str(event.message, refresh=False)
         bar.refresh()

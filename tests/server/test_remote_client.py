@@ -246,7 +246,7 @@ def test_a_client_that_breaks_off_a_stream_leaves_the_server_fine(base_url, toke
     assert threading.active_count() < 100
 
 
-def test_the_magics_work_against_a_server(product_url, tokens):
+def test_the_magics_work_against_a_server(product_url, tokens, capsys):
     pytest.importorskip("IPython")
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -263,8 +263,24 @@ def test_the_magics_work_against_a_server(product_url, tokens):
         assert result.values["p_value"] > 0
         frame = shell.run_line_magic("dataproduct", 'frame patients --where "age >= 40" --columns pidnum,age,arms')
         assert frame.columns == ["pidnum", "age", "arms"] and frame["age"].min() >= 40
+        capsys.readouterr()
+        shell.run_line_magic("dataproduct", "frame patients")
+        assert "frame patients:" in capsys.readouterr().err  # a server's frame shows its bytes arriving
     finally:
         magics.session = Session()
+
+
+def test_a_remote_frame_reports_the_bytes_arriving(base_url, tokens, served_dirs):
+    from jupyter_dataproduct.core.progress import ProgressEvent
+
+    remote = connect(f"{base_url}/actg_synthetic", token=tokens["synthetic_reader"])
+    for where in (None, "age >= 40"):  # whole (cached, Content-Length) and filtered (streamed)
+        events: list[ProgressEvent] = []
+        frame = remote.frame("patients", where=where, progress=events.append)
+        assert frame.height == connect(served_dirs["actg_synthetic"]).frame("patients", where=where).height
+        done = [e.done for e in events]
+        assert done == sorted(done) and len(events) >= 2  # updates on the way, never going back
+        assert events[-1].done == events[-1].total > 1_000_000  # the end: every byte, of a known total
 
 
 # -- plugins written in cells, for a product behind a URL ---------------------------------------

@@ -1,4 +1,7 @@
-"""%dataproduct frame ENTITY [--where EXPR] [--columns a,b] [--limit N] [-o VAR]"""
+"""%dataproduct frame ENTITY [--where EXPR] [--columns a,b] [--limit N] [-o VAR]
+
+From a server, a progress bar shows the bytes arriving.
+"""
 
 
 def add_arguments(parser):
@@ -11,8 +14,15 @@ def add_arguments(parser):
 
 
 def run(magics, args, cell):
-    frame = magics.product(args.product).frame(
-        args.entity, where=args.where, columns=args.columns, limit=args.limit, snapshot=args.snapshot
-    )
+    from ..progress import notebook_progress
+
+    product = magics.product(args.product)
+    # A server's frame can be large: show the bytes arriving. A local read is quick.
+    with notebook_progress(enabled=magics.show_progress and not product.is_local,
+                           description=f"frame {args.entity}", unit="B") as progress:
+        frame = product.frame(
+            args.entity, where=args.where, columns=args.columns, limit=args.limit, snapshot=args.snapshot,
+            progress=progress,
+        )
     magics.store(args.variable, frame)
     return frame
