@@ -26,6 +26,7 @@ import inspect
 import os
 import re
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +216,11 @@ def start_r() -> Any:
     """Start the embedded R (once per process) and return ``rpy2.robjects``."""
     library_path = os.environ.get("LD_LIBRARY_PATH")
     try:
-        import rpy2.robjects as robjects  # noqa: F401  (starts the embedded R)
+        with warnings.catch_warnings():
+            # Started from a server's worker thread, R cannot take over Ctrl-C; plugins never
+            # rely on interrupting R, so the warning would only alarm whoever reads the log.
+            warnings.filterwarnings("ignore", message="R is not initialized by the main thread")
+            import rpy2.robjects as robjects  # noqa: F401  (starts the embedded R)
     except ImportError as exc:
         raise MissingDependencyError(
             "This plugin is written in R, which needs R and the rpy2 package: "
