@@ -4,6 +4,7 @@ import json
 
 import click
 
+from ..core.cohort import tree_to_text
 from ..core.product import Product
 from .output import json_option, print_json, print_table, reports_errors
 from .run import show_result
@@ -41,8 +42,8 @@ def command(path: str, limit: int, rerun: str | None, save: tuple[str, str] | No
 def _params(parameters: dict) -> str:
     parts = []
     for key, value in parameters.items():
-        if isinstance(value, dict) and "tree" in value:
-            value = value.get("text") or value["tree"]
+        if isinstance(value, dict) and "tree" in value:  # a cohort: as its author wrote it
+            value = value.get("text") or tree_to_text(value["tree"])
         parts.append(f"{key}={json.dumps(value) if not isinstance(value, str) else value}")
     text = " ".join(parts)
     return text if len(text) <= 70 else text[:67] + "..."
