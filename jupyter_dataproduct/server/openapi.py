@@ -140,7 +140,7 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
         },
         f"{p}/snapshots/{{ref}}": {"get": _op("One snapshot: rows, schema, tags.", "reader", {"200": _json(OBJECT)},
                                               parameters=[name, REF], statuses=(401, 403, 404, 409, 422))},
-        f"{p}/snapshots/{{ref}}/verify": {"get": _op("Recompute the snapshot's hashes.", "reader",
+        f"{p}/snapshots/{{ref}}/verify": {"get": _op("Recompute the snapshot's hashes.", "analyst",
                                                      {"200": _json(OBJECT)}, parameters=[name, REF], statuses=(401, 403, 404, 409, 422))},
         f"{p}/diff": {"get": _op("Schema and row-count changes between snapshots a and b.", "reader", {"200": _json(OBJECT)},
                                  parameters=[name, {**_query("a", "First snapshot."), "required": True},

@@ -68,7 +68,8 @@ def test_snapshots_and_detail(http, headers):
     assert snapshots and snapshots[0]["rows"]["patients"] == 2139
     detail = http.get(f"{P}/snapshots/{snapshots[0]['id'][:8]}", headers=headers["reader"]).json()
     assert detail["id"] == snapshots[0]["id"]
-    assert http.get(f"{P}/snapshots/latest/verify", headers=headers["reader"]).json()["ok"] is True
+    assert http.get(f"{P}/snapshots/latest/verify", headers=headers["analyst"]).json()["ok"] is True
+    assert http.get(f"{P}/snapshots/latest/verify", headers=headers["reader"]).status_code == 403  # re-hashing is work
     missing = http.get(f"{P}/snapshots/nosuchtag", headers=headers["reader"])
     assert missing.status_code == 404 and error_of(missing)["code"] == "snapshot_not_found"
 
