@@ -2,8 +2,8 @@
 
 A frame request for a whole entity as Arrow (no ``where``, ``columns``, ``join`` or
 ``limit``) asks for the same rows every time for a given snapshot. The first such request
-streams as usual (Parquet decoded batch by batch) and its bytes are written, as they go
-out, to a stream file in the product's store::
+streams as usual (Parquet decoded batch by batch) while a background thread encodes the
+same stream into a file in the product's store::
 
     arrow-cache/<snapshot id>/<entity>-<sha256 of the entity's Parquet file>.arrows
     arrow-cache/<snapshot id>/<entity>-<sha256 of the entity's Parquet file>.json   size, sha256
@@ -31,7 +31,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from ..core.snapshot import Snapshot, write_atomically
 
@@ -62,6 +62,7 @@ class ArrowCache:
         self._verified: dict[Path, tuple[tuple[int, ...], str]] = {}  # path -> (stat key, sha256) checked here
         self._mutex = threading.Lock()
         self._hashing = threading.Lock()
+        self._building: set[Path] = set()  # files a thread of this process is building
 
     def paths(self, snapshot: Snapshot, entity: str) -> tuple[Path, Path, Path]:
         """The stream file, its sidecar and its lock file."""
@@ -121,6 +122,33 @@ class ArrowCache:
 
     def writer(self, snapshot: Snapshot, entity: str) -> "CacheWriter":
         return CacheWriter(self, snapshot, entity)
+
+    def build_later(self, snapshot: Snapshot, entity: str, encode: Callable[[Any], Any]) -> None:
+        """Build the entity's file in a background thread, once per process at a time.
+
+        ``encode(writer)`` must return an iterator of the entity's Arrow stream chunks that
+        feeds ``writer`` and commits it at the end (a :class:`~.streams.FrameStream` with
+        ``tee=writer``). The request that missed the cache streams on its own meanwhile, at
+        the uncached speed, instead of paying for hashing and writing; a client leaving
+        does not stop the build.
+        """
+        data, _, _ = self.paths(snapshot, entity)
+        with self._mutex:
+            if data in self._building:
+                return
+            self._building.add(data)
+
+        def build() -> None:
+            try:
+                for _ in encode(self.writer(snapshot, entity)):
+                    pass
+            except Exception:  # the cache is an optimisation: a failed build only means no file
+                pass
+            finally:
+                with self._mutex:
+                    self._building.discard(data)
+
+        threading.Thread(target=build, name=f"arrow-cache {entity}", daemon=True).start()
 
     def _remember(self, path: Path, sha256: str) -> None:
         stat = path.stat()

@@ -5,7 +5,7 @@
 streams as Arrow IPC (default), CSV, JSON or NDJSON (``?format=`` or the Accept header);
 the header ``X-Dataproduct-Snapshot`` names the snapshot read. A whole entity as Arrow
 (no ``where``, ``columns``, ``join`` or ``limit``) is sent from the store's Arrow cache
-(:mod:`.arrow_cache`) with a ``Content-Length``, and the first such request builds it.
+(:mod:`.arrow_cache`) with a ``Content-Length``; the first such request starts building it.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ async def frame(call: Call) -> Response:
         cached = cache.open(pinned, entity)
         if cached is not None:
             return pinned.id, cached
-        return pinned.id, FrameStream(lazy, fmt, chunk_rows, tee=cache.writer(pinned, entity)).open()
+        # This request streams at the uncached speed; a thread writes the file for the next ones.
+        cache.build_later(pinned, entity, lambda writer: FrameStream(lazy, fmt, chunk_rows, tee=writer).open().chunks())
+        return pinned.id, FrameStream(lazy, fmt, chunk_rows).open()
 
     snapshot_id, stream = await run_in_threadpool(start)
     headers = {"X-Dataproduct-Snapshot": snapshot_id, "Cache-Control": "no-store"}
