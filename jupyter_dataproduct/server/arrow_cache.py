@@ -12,13 +12,13 @@ Later requests send that file as it is (no decoding, no encoding) with a
 ``Content-Length``. Snapshots never change, so nothing is ever invalidated; the Parquet
 file's hash in the name means a rebuilt or edited store never matches an old cache file.
 
-Integrity: the file appears only by an atomic rename of a finished, complete stream
-(a client leaving mid-stream discards it), its size is checked on every use and its
-sha256 once per server process (and again whenever the file's inode, size or times
-change), so a truncated or altered file is never served: the request streams from
-Parquet instead and rebuilds it. One build at a time per file (an ``flock`` across
-processes and threads); a request that finds a build under way streams without writing.
-Deleting ``arrow-cache/`` at any time is safe.
+Integrity: the file appears only by an atomic rename of a finished, complete stream (a
+build that fails or is stopped by the server's exit leaves at most a temp file, removed
+by the next build), its size is checked on every use and its sha256 once per server
+process (and again whenever the file's inode, size or times change), so a truncated or
+altered file is never served: the request streams from Parquet instead and a rebuild
+starts. One build at a time per file (a thread per process, an ``flock`` across
+processes). Deleting ``arrow-cache/`` at any time is safe.
 """
 
 from __future__ import annotations

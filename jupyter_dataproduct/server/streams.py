@@ -144,7 +144,7 @@ class FrameStream:
                 if tee is not None:
                     tee.write(chunk)
                     if self.complete and not self.cancelled:  # a cancelled stream ends early but looks complete
-                        tee.commit()  # before the last bytes go out: a client done reading finds the file
+                        tee.commit()  # before the last chunk is handed on
                 yield chunk
         finally:
             self._batches = None  # dropping the iterator stops the query
