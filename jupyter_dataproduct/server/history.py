@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .auth import Call, endpoint
-from .requests import query_choice, query_int
+from .requests import query_int, tables_format
 from .responses import json_from_thread
 from .wire import encode_result
 
@@ -22,7 +22,7 @@ async def list_history(call: Call) -> Response:
 @endpoint("analyst")
 async def history_result(call: Call) -> Response:
     entry_id = call.request.path_params["entry"]
-    tables = query_choice(call.request, "tables", ("arrow", "json"), "arrow")
+    tables = tables_format(call.request)
 
     def work() -> dict[str, Any]:
         entry = call.product.history.get(entry_id)

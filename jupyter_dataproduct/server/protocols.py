@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..core.engine import PLUGIN_VERSION
 from .auth import Call, endpoint
 from .errors import BadRequestError, PluginNotFoundError
-from .requests import expect_object, query_choice, query_text, read_json
+from .requests import expect_object, query_text, read_json, tables_format
 from .responses import json_from_thread
 from .wire import encode_result
 
@@ -36,10 +36,7 @@ async def describe_protocol(call: Call) -> Response:
 @endpoint("analyst")
 async def run_protocol(call: Call) -> Response:
     ref = call.request.path_params["ref"]
-    call.require_protocol(ref)
-    parameters = expect_object(await read_json(call.request, required=False, default={}), "The parameters")
-    snapshot = query_text(call.request, "snapshot", "latest")
-    tables = query_choice(call.request, "tables", ("arrow", "json"), "arrow")
+    parameters, snapshot, tables = await _run_inputs(call, ref, "The parameters")
     return await json_from_thread(lambda: encode_result(call.transport.run(ref, parameters, snapshot), tables))
 
 
@@ -51,10 +48,7 @@ async def list_plugins(call: Call) -> Response:
 @endpoint("analyst")
 async def run_plugin(call: Call) -> Response:
     name = call.request.path_params["plugin"]
-    call.require_protocol(name)
-    arguments = expect_object(await read_json(call.request, required=False, default={}), "The arguments")
-    snapshot = query_text(call.request, "snapshot", "latest")
-    tables = query_choice(call.request, "tables", ("arrow", "json"), "arrow")
+    arguments, snapshot, tables = await _run_inputs(call, name, "The arguments")
 
     def work() -> dict[str, Any]:
         broken = any(Path(f).stem == name for f in call.product.repository.plugin_problems(call.product.manifest))
@@ -70,7 +64,7 @@ async def rerun(call: Call) -> Response:
     """Run again exactly what a result's provenance describes (the body is the provenance)."""
     provenance = check_provenance(await read_json(call.request))
     call.require_protocol(provenance["protocol"])
-    tables = query_choice(call.request, "tables", ("arrow", "json"), "arrow")
+    tables = tables_format(call.request)
 
     def work() -> dict[str, Any]:
         if provenance["protocol_version"] == PLUGIN_VERSION and provenance["protocol"] not in call.product.plugins():
@@ -78,6 +72,14 @@ async def rerun(call: Call) -> Response:
         return encode_result(call.transport.rerun(provenance), tables)
 
     return await json_from_thread(work)
+
+
+async def _run_inputs(call: Call, name: str, what: str) -> tuple[dict[str, Any], str, str]:
+    """For a run of protocol or plugin ``name``: the permission, then the body's values,
+    the snapshot and the tables' format."""
+    call.require_protocol(name)
+    values = expect_object(await read_json(call.request, required=False, default={}), what)
+    return values, query_text(call.request, "snapshot", "latest"), tables_format(call.request)
 
 
 def check_provenance(value: Any) -> dict[str, Any]:

@@ -106,6 +106,11 @@ def query_choice(request: Request, name: str, choices: tuple[str, ...], default:
     return text
 
 
+def tables_format(request: Request) -> str:
+    """``?tables=``: how a result's tables travel in its JSON document (Arrow IPC, or rows)."""
+    return query_choice(request, "tables", ("arrow", "json"), "arrow")
+
+
 def query_text(request: Request, name: str, default: str | None = None) -> str | None:
     text = request.query_params.get(name)
     if text is None or text == "":
