@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import polars as pl
 
 from .._version import __version__
 from ..core.engine import PLUGIN_VERSION, plugin_outputs
-from ..core.errors import DataProductError, ParameterError, PluginError
+from ..core.errors import ParameterError, PluginError
 from ..core.parameters import refuse_unknown
-from ..core.plugins import PluginSpec, is_chart, plugin_failure, plugin_from_source, write_plugin_file
+from ..core.plugins import PluginSpec, call_plugin, plugin_from_source, write_plugin_file
 from ..core.result import Result
 from .transport import Transport
 
@@ -50,20 +50,10 @@ class CellPlugins:
         info = transport.info()
         snapshot_id = transport.snapshot(snapshot)["id"]
         call_arguments = _call_arguments(spec, arguments, info["entities"], transport, snapshot_id)
-        try:
-            returned = spec.function(**call_arguments)  # type: ignore[misc]
-        except DataProductError:
-            raise
-        except Exception as exc:  # the author's cell: say where it broke
-            raise plugin_failure(f"Plugin {name!r} raised", exc, spec.file) from None
+        returned = call_plugin(spec, call_arguments, context=None)
         result = Result(provenance={})
         for output, value in plugin_outputs(name, spec, returned).items():
-            if isinstance(value, pl.DataFrame):
-                result.tables[output] = value
-            elif is_chart(value):
-                result.charts[output] = value
-            else:
-                result.values[output] = value
+            result.add_output(output, value)
         result.provenance = {
             "product": info["name"],
             "product_version": info["version"],
@@ -89,16 +79,11 @@ def _call_arguments(
             "Against a server, name a parameter after an entity to receive its rows."
         )
     refuse_unknown(f"Plugin {spec.name!r}", arguments, list(signature.parameters))
-    try:
-        hints = get_type_hints(spec.function)
-    except Exception:  # unresolvable annotations: frames arrive lazily
-        hints = {}
     call: dict[str, Any] = {}
     for name, parameter in signature.parameters.items():
-        if name in entities:
+        if name in entities:  # lazily, as a local cohort arrives; call_plugin collects it if hinted
             where = arguments.get(name) or None
-            frame = transport.frame(name, where, None, snapshot, None)
-            call[name] = frame if hints.get(name) is pl.DataFrame else frame.lazy()
+            call[name] = transport.frame(name, where, None, snapshot, None).lazy()
         elif name in arguments:
             call[name] = arguments[name]
         elif parameter.default is parameter.empty and parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):

@@ -14,9 +14,9 @@ from .._version import __version__
 from .errors import DataProductError, ParameterError, PluginError, ProtocolError
 from .manifest import Manifest
 from .parameters import BindContext, bind_value, bound_to_json, refuse_unknown
-from .plugins import PluginContext, PluginSpec, call_plugin, is_chart
+from .plugins import PluginContext, PluginSpec, call_plugin
 from .protocol import ProtocolSpec, references_in
-from .result import Result
+from .result import Result, is_chart
 from .snapshot import Snapshot
 
 RunPlugin = Callable[[PluginSpec, dict[str, Any], PluginContext], Any]
@@ -160,11 +160,7 @@ def _collect_outputs(spec: ProtocolSpec, produced: dict[str, dict[str, Any]]) ->
         out_name = name.split(".")[-1]
         if isinstance(value, pl.DataFrame):
             _check_contract(spec, name, value)
-            result.tables[out_name] = value
-        elif is_chart(value):
-            result.charts[out_name] = value
-        else:
-            result.values[out_name] = value
+        result.add_output(out_name, value)
     return result
 
 

@@ -171,8 +171,12 @@ class PluginContext:
         return rows.filter(cohort.expression(self.model.entities[cohort.entity]))
 
 
-def call_plugin(spec: PluginSpec, arguments: dict[str, Any], context: PluginContext) -> Any:
-    """Call a Python plugin, converting cohort arguments as its type hints ask."""
+def call_plugin(spec: PluginSpec, arguments: dict[str, Any], context: PluginContext | None) -> Any:
+    """Call a Python plugin, converting cohort and frame arguments as its type hints ask.
+
+    Without a context (a cell plugin of a remote product, given frames, not cohorts) there
+    is no snapshot to hand over: such a plugin takes no ``ctx``.
+    """
     function = spec.function
     assert function is not None
     signature = inspect.signature(function)
@@ -204,19 +208,17 @@ def _wants_cohort(hint: Any) -> bool:
     return hint is Cohort or Cohort in typing.get_args(hint)
 
 
-def _convert_argument(value: Any, hint: Any, context: PluginContext) -> Any:
+def _convert_argument(value: Any, hint: Any, context: PluginContext | None) -> Any:
     if isinstance(value, Cohort):
         if _wants_cohort(hint):
             return value
-        frame = context.cohort_frame(value)
-        return frame.collect() if hint is pl.DataFrame else frame
+        assert context is not None, "a cohort needs the snapshot to become rows"
+        value = context.cohort_frame(value)
+    if isinstance(value, pl.LazyFrame) and hint is pl.DataFrame:
+        return value.collect()
     if isinstance(value, pl.DataFrame) and hint is pl.LazyFrame:
         return value.lazy()
     return value
-
-
-def is_chart(value: Any) -> bool:
-    return isinstance(value, dict) and "vega-lite" in str(value.get("$schema", ""))
 
 
 def check_plugin_name(name: str) -> None:

@@ -17,12 +17,26 @@ import polars as pl
 RESULT_FILE = "result.json"
 
 
+def is_chart(value: Any) -> bool:
+    """A Vega-Lite spec: a dict whose ``$schema`` names vega-lite."""
+    return isinstance(value, dict) and "vega-lite" in str(value.get("$schema", ""))
+
+
 @dataclass
 class Result:
     provenance: dict[str, Any]
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add_output(self, name: str, value: Any) -> None:
+        """File an output where it belongs: a frame as a table, a chart as a chart, else a value."""
+        if isinstance(value, pl.DataFrame):
+            self.tables[name] = value
+        elif is_chart(value):
+            self.charts[name] = value
+        else:
+            self.values[name] = value
 
     @property
     def main_table(self) -> pl.DataFrame | None:
