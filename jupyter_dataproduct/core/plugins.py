@@ -32,7 +32,7 @@ from typing import Any, Callable, Literal, get_type_hints
 import polars as pl
 
 from .cohort import Cohort
-from .errors import DataProductError, PluginError
+from .errors import DataProductError, ParameterError, PluginError
 from .model import Model
 from .snapshot import Snapshot
 
@@ -239,7 +239,7 @@ def plugin_from_source(name: str, source: str, language: str = "python") -> Plug
         from .rplugins import r_plugin_from_source  # R support is optional
 
         return r_plugin_from_source(name, source)
-    raise PluginError(f"Plugin language {language!r} is not supported; use python or r.")
+    raise ParameterError(f"Plugin language {language!r} is not supported; use python or r.")
 
 
 def plugin_file_text(spec: PluginSpec) -> str:
