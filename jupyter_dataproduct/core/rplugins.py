@@ -294,21 +294,17 @@ def _call_in_r(robjects: Any, function: RFunction, arguments: dict[str, Any]) ->
             details={"plugin": function.name, "file": str(function.file)},
         ) from None
     fields = dict(zip(outcome.names, outcome))
-    if not _r_scalar(fields["ok"]):
-        line = _r_scalar(fields["line"])
-        message = str(_r_scalar(fields["message"])).strip()
-        stage = _r_scalar(fields["stage"])
+    if not _python_scalar(fields["ok"][0]):
+        line = _python_scalar(fields["line"][0])
+        message = str(_python_scalar(fields["message"][0])).strip()
+        stage = _python_scalar(fields["stage"][0])
         if stage == "load":
             text = f"R plugin file {function.file.name} failed to load: {message}"
         else:
             where = f"{function.file.name}, line {line}" if line is not None else function.file.name
             text = f"R plugin {function.name!r} raised ({where}): {message}"
-        return _raise(PluginError(text, details={"plugin": function.name, "file": str(function.file), "line": line}))
+        raise PluginError(text, details={"plugin": function.name, "file": str(function.file), "line": line})
     return _from_r(robjects, fields["value"])
-
-
-def _raise(error: PluginError) -> Any:
-    raise error
 
 
 def _to_r(robjects: Any, value: Any, name: str) -> Any:
@@ -351,14 +347,6 @@ def _unordered_categories(frame: Any) -> Any:
     return frame
 
 
-def _r_scalar(vector: Any) -> Any:
-    value = vector[0]
-    text = str(value)
-    if text == "NA" or (isinstance(value, float) and value != value):
-        return None
-    return value
-
-
 def _from_r(robjects: Any, value: Any) -> Any:
     from rpy2.robjects import pandas2ri
     from rpy2.robjects.conversion import localconverter
@@ -389,12 +377,13 @@ def _from_r(robjects: Any, value: Any) -> Any:
 
 
 def _python_scalar(value: Any) -> Any:
+    """One element of an R vector as Python: NA and NaN as None."""
     if isinstance(value, float) and value != value:
         return None
     text = str(value)
     if text == "NA":
         return None
-    if type(value).__name__ == "int" or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, (bool, int, float, str)):
         return value
     return text
 
