@@ -5,56 +5,31 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
-
-import httpx
 
 import nbformat
 import polars as pl
 import pytest
 from nbclient import NotebookClient
 
+from tests.servers import dataproduct_serve
+
 REPO = Path(__file__).resolve().parents[2]
 VEGALITE = "application/vnd.vegalite.v5+json"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def served(product: Path) -> Iterator[dict[str, str]]:
-    """``dataproduct serve`` in its own process, as the README runs it; always stopped."""
+    """The environment that points the quickstart at ``dataproduct serve`` of ``product``."""
     token = subprocess.run(
         [sys.executable, "-m", "jupyter_dataproduct.cli", "token", "create", str(product), "--role", "admin"],
         check=True, capture_output=True, text=True,
     ).stdout.split()[0]
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_dataproduct.cli", "serve", str(product), "--port", str(port), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "dataproduct serve did not start"
-            time.sleep(0.1)
-        yield {"DATAPRODUCT_URL": f"http://127.0.0.1:{port}/actg175", "DATAPRODUCT_TOKEN": token}
-    finally:
-        server.terminate()
-        server.wait(10)
+    with dataproduct_serve(product) as base:
+        yield {"DATAPRODUCT_URL": f"{base}/actg175", "DATAPRODUCT_TOKEN": token}
 
 
 @pytest.fixture(scope="module", params=["folder", "server"])

@@ -1,0 +1,43 @@
+"""``dataproduct serve`` in its own process, as a user runs it, for tests."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+ANNOUNCED = re.compile(r"Serving \S+ at (http://127\.0\.0\.1:(\d+))/api/products/")
+
+
+@contextlib.contextmanager
+def dataproduct_serve(product: Path) -> Iterator[str]:
+    """Serve ``product`` on a free port (``--port 0``); yield the base URL it announced once it
+    answers its health check. The server is always stopped."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_dataproduct.cli", "serve", str(product), "--port", "0", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        match = ANNOUNCED.match(line)
+        assert match and match.group(2) != "0", f"dataproduct serve announced: {line!r}"
+        base = match.group(1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "dataproduct serve did not answer"
+            time.sleep(0.05)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
