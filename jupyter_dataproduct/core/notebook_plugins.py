@@ -62,17 +62,14 @@ def load_notebook_plugin(file: Path) -> list[PluginSpec]:
     """The plugin a notebook defines, read without starting a kernel."""
     notebook = _read(file)
     cells = notebook.get("cells", [])
-    parameters: dict[str, Any] = {}
-    for cell in cells:
-        if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
-            parameters = _parameters_of(_text(cell), file)
-            break
-    else:
+    index = _parameters_index(cells)
+    if index < 0:
         raise PluginError(
             f"Notebook plugin {file.name} has no cell tagged {PARAMETERS_TAG!r}; tag the cell that "
             "assigns the parameters' defaults (View > Cell Toolbar > Tags, or the property inspector).",
             details={"file": str(file)},
         )
+    parameters = _parameters_of(_text(cells[index]), file)
     title, description = _title_of(cells)
     return [
         PluginSpec(
@@ -181,7 +178,7 @@ def run_notebook(file: Path, arguments: dict[str, Any], timeout: int = DEFAULT_T
     with tempfile.TemporaryDirectory(prefix="dataproduct-notebook-") as scratch:
         folder = Path(scratch)
         injected = _injected_parameters(arguments, folder)
-        position = _parameters_index(notebook) + 1
+        position = _parameters_index(notebook.cells) + 1
         notebook.cells.insert(position, nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]}))
         notebook.cells.append(nbformat.v4.new_code_cell(
             _COLLECT.replace("FOLDER", repr(str(folder))).replace("INPUTS", repr(sorted(arguments)))
@@ -208,8 +205,9 @@ def run_notebook(file: Path, arguments: dict[str, Any], timeout: int = DEFAULT_T
         return _collected(folder, notebook)
 
 
-def _parameters_index(notebook: Any) -> int:
-    for index, cell in enumerate(notebook.cells):
+def _parameters_index(cells: list[Any]) -> int:
+    """Where the cell tagged ``parameters`` is; -1 when there is none."""
+    for index, cell in enumerate(cells):
         if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
             return index
     return -1
