@@ -25,6 +25,14 @@ from ..core.result import Result
 from .transport import Transport
 
 
+RAN_IN_KERNEL = "notebook kernel"  # provenance["ran_in"] of a cell plugin's result
+
+
+def ran_in_kernel(provenance: dict[str, Any]) -> bool:
+    """Whether a result was computed here by a cell plugin (the server only sent data)."""
+    return provenance.get("ran_in") == RAN_IN_KERNEL
+
+
 class CellPlugins:
     """The cell plugins of one connected remote product."""
 
@@ -63,7 +71,7 @@ class CellPlugins:
             "parameters": arguments,
             "engine_version": __version__,
             "polars_version": pl.__version__,
-            "ran_in": "notebook kernel",  # a cell plugin: the server sent the data, not the answer
+            "ran_in": RAN_IN_KERNEL,
         }
         return result
 

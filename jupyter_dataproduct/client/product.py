@@ -11,7 +11,7 @@ from ..core.errors import ParameterError
 from ..core.progress import ProgressEvent
 from ..core.result import Result as CoreResult
 from . import display
-from .cell_plugins import CellPlugins
+from .cell_plugins import CellPlugins, ran_in_kernel
 from .objects import Artifact, Listing, Plugin, Snapshot
 from .options import as_frame
 from .protocol import Protocols
@@ -101,7 +101,7 @@ class DataProduct:
         return Result(self._transport.run_plugin(name, arguments, ref), self)
 
     def rerun(self, provenance: dict[str, Any]) -> Result:
-        if provenance.get("ran_in") == "notebook kernel" and provenance.get("protocol") in self._cell_plugins.specs:
+        if ran_in_kernel(provenance) and provenance.get("protocol") in self._cell_plugins.specs:
             return self.run_plugin(provenance["protocol"], snapshot=provenance["snapshot"], **provenance["parameters"])
         return Result(self._transport.rerun(provenance), self)
 
@@ -157,7 +157,7 @@ class DataProduct:
     def save(self, value: Any, name: str, *, entity: str | None = None, overwrite: bool = False) -> Artifact:
         """Save a Result, or a cohort (text / tree, with ``entity``), as a named artifact."""
         if isinstance(value, Result):
-            if value.provenance.get("ran_in") == "notebook kernel" and not self.is_local:
+            if ran_in_kernel(value.provenance) and not self.is_local:
                 raise ParameterError(
                     f"This result was computed in this kernel by the cell plugin {value.provenance['protocol']!r}, "
                     f"so {self.name}'s server cannot save or reproduce it. Export the plugin and deploy it to "
