@@ -119,6 +119,8 @@ def _short(value: Any) -> Any:
         return value[:12]
     if isinstance(value, dict) and value and all(isinstance(v, int) for v in value.values()):
         return ", ".join(f"{k}={v:,}" for k, v in value.items())
+    if isinstance(value, dict):
+        return display.parameters_text(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return value

@@ -14,6 +14,7 @@ from ..core.errors import ParameterError
 class Options:
     frame_library: Literal["polars", "pandas"] = "polars"
     display_max_rows: int = 10
+    chart_svg: bool = True  # an SVG copy of each chart, when vl-convert is installed
 
 
 options = Options()

@@ -92,32 +92,38 @@ class Result:
         parts += [f"{n}={v!r}" for n, v in self.values.items()]
         return f"<Result {p['protocol']}@{p['protocol_version']} on {p['product']}@{p['snapshot'][:12]}: {'; '.join(parts)}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _card(self) -> dict[str, Any]:
+        """The result's card: values, tables (first rows) and provenance, as HTML and text."""
         p = self.provenance
         sections = []
         if self.values:
             sections.append(display.section("Values", display.table([{"name": k, "value": v} for k, v in self.values.items()])))
         for name, frame in self.tables.items():
             sections.append(display.section(name, display.frame_table(frame, options.display_max_rows)))
-        params = [{"parameter": k, "value": _param_text(v)} for k, v in p["parameters"].items()]
+        if self.charts:
+            sections.append(f"<div class='dp-muted'>charts: {display.escape(', '.join(self.charts))}</div>")
+        params = [{"parameter": k, "value": display.parameter_text(v)} for k, v in p["parameters"].items()]
         sections.append(
             "<details><summary class='dp-muted'>Provenance</summary>"
             + display.table(params) + f"<pre class='dp-muted'>{display.escape(json.dumps(p, indent=1, default=str))}</pre></details>"
         )
-        bundle: dict[str, Any] = {
+        return {
             "text/plain": repr(self),
             "text/html": display.card(
                 f"{p['protocol']}@{p['protocol_version']}", f"{p['product']}@{p['snapshot'][:12]}", *sections
             ),
         }
-        if self.charts:
-            bundle[display.VEGALITE_MIME] = next(iter(self.charts.values()))
-        return bundle
 
+    def display_bundles(self) -> list[dict[str, Any]]:
+        """What a notebook shows: the card, then one bundle per chart (never mixed with HTML)."""
+        return [self._card(), *(display.chart_bundle(chart) for chart in self.charts.values())]
 
-def _param_text(value: Any) -> str:
-    if isinstance(value, dict) and "tree" in value:
-        from ..core.cohort import tree_to_text
+    def _ipython_display_(self) -> None:
+        from IPython.display import display as show
 
-        return value.get("text") or tree_to_text(value["tree"])
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+        for bundle in self.display_bundles():
+            show(bundle, raw=True)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The card alone, for callers that take one bundle; the charts are in ``display_bundles()``."""
+        return self._card()

@@ -64,16 +64,19 @@ class DataProductMagics(Magics):
     default_product = Unicode("", config=True, help="Product (path or URL) to connect to on first use.")
     display_max_rows = Int(10, config=True, help="Rows of each table shown in rich displays.")
     show_progress = Bool(True, config=True, help="Show a progress bar for snapshot builds.")
+    chart_svg = Bool(True, config=True, help="Add an SVG copy of each chart (needs vl-convert-python) "
+                     "so that nbconvert HTML and other viewers without a Vega-Lite renderer show it.")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.session = Session()
         self._apply_options()
-        self.observe(lambda change: self._apply_options(), names=["frame_library", "display_max_rows"])
+        self.observe(lambda change: self._apply_options(), names=["frame_library", "display_max_rows", "chart_svg"])
 
     def _apply_options(self) -> None:
         options.frame_library = self.frame_library
         options.display_max_rows = self.display_max_rows
+        options.chart_svg = self.chart_svg
 
     def product(self, name: str | None = None) -> Any:
         if not self.session.products and self.default_product and name is None:

@@ -154,9 +154,10 @@ def test_rich_displays_of_every_object(actg):
     product_html = actg._repr_mimebundle_()["text/html"]
     assert "actg175" in product_html and "survival" in product_html and actg.snapshot().id[:12] in product_html
     assert "group" in actg.protocols.survival._repr_mimebundle_()["text/html"]
-    bundle = actg.protocols.survival()._repr_mimebundle_()
-    assert bundle["application/vnd.vegalite.v5+json"]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v5")
-    assert "<table" in bundle["text/html"] and "survival@1.0.0" in bundle["text/plain"]
+    card, chart = actg.protocols.survival().display_bundles()
+    assert chart["application/vnd.vegalite.v5+json"]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v5")
+    assert "text/html" not in chart  # frontends would show the HTML and hide the chart
+    assert "<table" in card["text/html"] and "survival@1.0.0" in card["text/plain"]
     assert "<table" in actg.snapshots()._repr_mimebundle_()["text/html"]
     assert "cox_model" in actg.plugins()._repr_mimebundle_()["text/html"]
     assert "<DataProduct actg175" in repr(actg)

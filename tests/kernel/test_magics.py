@@ -10,6 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from jupyter_dataproduct.client import DataProduct
+from jupyter_dataproduct.client.display import VEGALITE_MIME as VEGALITE
 from jupyter_dataproduct.client.result import Result
 from jupyter_dataproduct.core.product import Product
 
@@ -245,8 +246,21 @@ def test_rich_displays(run, actg):
     assert "group" in protocol._repr_mimebundle_()["text/html"]
     result = run("%dataproduct run survival")
     data = result._repr_mimebundle_()
-    assert data["application/vnd.vegalite.v5+json"]["$schema"].endswith("v5.json")
     assert result.snapshot[:12] in data["text/html"]  # provenance is shown
+
+
+def test_a_result_displays_its_card_and_each_chart_as_separate_outputs(ip, actg):
+    """JupyterLab shows one mimetype per output and ranks HTML above Vega-Lite: a chart
+    sharing a bundle with the card would never show."""
+    from IPython.utils.capture import capture_output
+
+    ip.run_cell(f"%dataproduct connect {actg}")
+    with capture_output() as captured:
+        ip.run_cell("%dataproduct run survival")
+    kinds = [sorted(o.data) for o in captured.outputs]
+    assert kinds[0] == ["text/html", "text/plain"]
+    assert len(kinds) == 2 and VEGALITE in kinds[1] and "text/html" not in kinds[1]
+    assert captured.outputs[1].data[VEGALITE]["$schema"].endswith("v5.json")
 
 
 def test_an_r_plugin_cell(run, ip, tiny, capsys):

@@ -134,3 +134,13 @@ def test_the_r_cox_model_runs_where_r_is_installed(executed):
         assert "needs R and the rpy2 package" in stream(executed["cox"])
         pytest.skip("R and rpy2 are not installed here")
     assert "armsZDV+ddI" in tables[0] and "hazard_ratio" in tables[0]
+
+
+def test_every_chart_shows_in_an_nbconvert_html_export(executed):
+    """nbconvert's HTML has no Vega-Lite renderer: each chart carries an SVG copy it shows."""
+    from nbconvert import HTMLExporter
+
+    cells = [cell for id, cell in executed.items() if not id.startswith("__")]
+    charts = sum(len(outputs(cell, VEGALITE)) for cell in cells if cell.cell_type == "code")
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.v4.new_notebook(cells=cells))
+    assert charts >= 3 and html.count("<div class=\"jp-RenderedSVG") == charts

@@ -25,15 +25,4 @@ def run(magics, args, cell):
             raise
         result = product.run_plugin(args.protocol, snapshot=args.snapshot, **parameters)
     magics.store(args.variable, result)
-    show_other_charts(result)
     return result
-
-
-def show_other_charts(result):
-    """The first chart shows with the result; further charts display on their own."""
-    from IPython.display import display
-
-    from ...client.display import VEGALITE_MIME
-
-    for chart in list(result.charts.values())[1:]:
-        display({VEGALITE_MIME: chart, "text/plain": chart.get("title", "chart")}, raw=True)

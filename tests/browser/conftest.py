@@ -1,0 +1,136 @@
+"""A real JupyterLab and a real Chromium, for tests that look at what a user sees.
+
+- ``lab``: ``jupyter lab`` in its own process on 127.0.0.1 and a free port, hermetic: a
+  temporary copy of ``examples/`` as its root, a random token, its own workspaces and user
+  settings (news off, every cell kept in the page), so no earlier session leaks in.
+- ``page``: a Chromium page (Debian's ``/usr/bin/chromium``, driven by Playwright's sync API;
+  Playwright never downloads a browser here).
+- ``screenshots``: the folder for screenshots, kept as CI artifacts (``tests/output/``).
+
+pytest-jupyter's fixtures must stay out of this folder and the root conftest: their event
+loop clashes with Playwright's sync API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
+
+# User settings of the hermetic Lab: no news or update pop-ups over the notebook, and
+# every cell rendered in the page (not windowed), so charts can be counted in the DOM.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+
+    def address(self, path: str) -> str:
+        return f"{self.url}/{path.lstrip('/')}?token={self.token}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def copy_examples(root: Path) -> None:
+    """examples/ as a user has it after cloning (no built snapshots, no exported plugin)."""
+    shutil.copy(REPO / "examples" / "quickstart.ipynb", root)
+    shutil.copytree(REPO / "examples" / "actg175", root / "actg175",
+                    ignore=shutil.ignore_patterns(".dataproduct", "cd8_ratio.py", "__pycache__"))
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Iterator[Lab]:
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("lab")
+    root, settings, workspaces = home / "root", home / "settings", home / "workspaces"
+    root.mkdir()
+    copy_examples(root)
+    for name, values in SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    token, port = secrets.token_hex(16), free_port()
+    log = (home / "lab.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}",
+         f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={workspaces}",
+         f"--LabApp.user_settings_dir={settings}", "--LabApp.expose_app_in_browser=True"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config")},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/status", params={"token": token}, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield Lab(url, token, root)
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
