@@ -34,6 +34,13 @@ class ManifestError(DataProductError):
     http_status = 422
 
 
+class ProductNotFoundError(ManifestError):
+    """The path given as a product folder does not exist or holds no ``dataproduct.yaml``."""
+
+    code = "product_not_found"
+    http_status = 404
+
+
 class SourceError(DataProductError):
     """A source could not be read (missing file, bad format, database refused)."""
 

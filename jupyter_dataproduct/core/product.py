@@ -19,7 +19,7 @@ from .cohort import Cohort
 from .diff import diff_snapshots
 from .dictionary import data_dictionary
 from .engine import PLUGIN_VERSION, adhoc_spec, bind_parameters, execute
-from .errors import ManifestError, ParameterError
+from .errors import ManifestError, ParameterError, ProductNotFoundError
 from .history import History, HistoryEntry
 from .manifest import MANIFEST_FILE, Manifest, load_manifest
 from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
@@ -34,17 +34,28 @@ STORE_DIR = ".dataproduct"
 STORE_ENV = "DATAPRODUCT_STORE"
 
 
+def _check_product_folder(given: Path, folder: Path) -> None:
+    """Refuse a path that is no product folder, saying what is there and where we looked."""
+    details = {"path": str(given), "looked_in": str(folder), "cwd": os.getcwd()}
+    if not folder.exists():
+        where = "" if given.is_absolute() else f" (`{given}` is relative to the working folder {os.getcwd()})"
+        raise ProductNotFoundError(f"No data product at {folder}: the folder does not exist{where}.", details=details)
+    if not folder.is_dir():
+        raise ProductNotFoundError(f"{folder} is a file; a data product is a folder holding {MANIFEST_FILE}.", details=details)
+    if not (folder / MANIFEST_FILE).is_file():
+        raise ProductNotFoundError(
+            f"{folder} is not a data product: it has no {MANIFEST_FILE}. "
+            f"To start one there: `dataproduct init {given}`.",
+            details=details,
+        )
+
+
 class Product:
     """A data product folder: ``Product.open("examples/actg175")``."""
 
     def __init__(self, path: Path, store_dir: Path | None = None) -> None:
         self.path = Path(path).resolve()
-        if not (self.path / MANIFEST_FILE).is_file():
-            raise ManifestError(
-                f"{self.path} is not a data product: it has no {MANIFEST_FILE}. "
-                "Create one with `dataproduct init NAME`.",
-                details={"path": str(self.path)},
-            )
+        _check_product_folder(Path(path), self.path)
         store_root = Path(store_dir) if store_dir else self.path / STORE_DIR
         self.store = SnapshotStore(store_root)
         self.artifacts = ArtifactStore(store_root / "artifacts")

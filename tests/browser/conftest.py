@@ -1,8 +1,10 @@
 """A real JupyterLab and a real Chromium, for tests that look at what a user sees.
 
-- ``lab``: ``jupyter lab`` in its own process on 127.0.0.1 and a free port, hermetic: a
-  temporary copy of ``examples/`` as its root, a random token, its own workspaces and user
-  settings (news off, every cell kept in the page), so no earlier session leaks in.
+- ``lab``: ``jupyter lab examples/quickstart.ipynb`` started as the README says, from the
+  root of a temporary copy of the repository's ``examples/`` (so Jupyter itself makes
+  ``examples/`` its root), in its own process on 127.0.0.1 and a free port, hermetic: a
+  random token, its own config, workspaces and user settings (news off, every cell kept in
+  the page), so no earlier session leaks in.
 - ``page``: a Chromium page (Debian's ``/usr/bin/chromium``, driven by Playwright's sync API;
   Playwright never downloads a browser here).
 - ``screenshots``: the folder for screenshots, kept as CI artifacts (``tests/output/``).
@@ -68,8 +70,9 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     if not CHROMIUM.exists():
         pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
     home = tmp_path_factory.mktemp("lab")
-    root, settings, workspaces = home / "root", home / "settings", home / "workspaces"
-    root.mkdir()
+    repo, settings, workspaces = home / "repo", home / "settings", home / "workspaces"
+    root = repo / "examples"
+    root.mkdir(parents=True)
     copy_examples(root)
     for name, values in SETTINGS.items():
         path = settings / name
@@ -78,11 +81,11 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     token, port = secrets.token_hex(16), free_port()
     log = (home / "lab.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}",
+        [sys.executable, "-m", "jupyterlab", "examples/quickstart.ipynb", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
          f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={workspaces}",
          f"--LabApp.user_settings_dir={settings}", "--LabApp.expose_app_in_browser=True"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config")},
+        cwd=repo, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config")},
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -53,7 +53,7 @@ def test_verify_exits_non_zero_and_names_the_file(cli, tiny_dir):
 
 def test_errors_are_one_message_or_the_json_error_shape(cli, tiny_dir):
     result = cli("snapshots", tiny_dir / "nope", ok=False)
-    assert result.exit_code == 1 and "is not a data product" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and "the folder does not exist" in result.output and "Traceback" not in result.output
     shaped = json.loads(cli("tag", "latest", "-C", tiny_dir, "--json", ok=False).output)
     assert set(shaped["error"]) == {"code", "message", "details"}
     assert shaped["error"]["code"] in ("invalid_name", "snapshot_not_found")

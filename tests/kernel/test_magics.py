@@ -98,6 +98,12 @@ def test_errors_are_one_clear_message(ip, tiny, capsys):
     assert "Traceback" not in capsys.readouterr().out
 
 
+def test_connecting_a_missing_folder_names_it(ip, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match=f"No data product at {tmp_path / 'examples' / 'actg175'}: the folder does not exist"):
+        ip.run_line_magic("dataproduct", "connect examples/actg175")
+
+
 def test_debug_shows_the_traceback(ip, tiny, capsys):
     ip.run_cell(f"%dataproduct connect {tiny}")
     capsys.readouterr()

@@ -1,0 +1,48 @@
+"""The README's notebook lines, typed into a new notebook of the JupyterLab that the README's
+set-up command starts (``jupyter lab examples/quickstart.ipynb`` from the repository root)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.readme import notebook_connect_line
+
+ACTIVE_CELL = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel?.sessionContext?.session?.kernel;
+  const cell = panel?.content?.activeCell;
+  return {
+    path: panel?.context?.path, kernel: kernel ? kernel.status : 'none',
+    count: cell?.model?.executionCount ?? null,
+    outputs: cell?.model?.outputs?.toJSON() ?? [],
+  };
+}"""
+
+
+def wait_for(page, predicate, timeout: float, what: str) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = page.evaluate(ACTIVE_CELL)
+        if predicate(state):
+            return state
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {json.dumps(state)[:2000]}"
+        page.wait_for_timeout(250)
+
+
+def test_the_readme_connect_line_works_in_a_new_notebook(lab, page, screenshots):
+    page.goto(lab.address("lab"))
+    page.wait_for_function("() => window.jupyterapp?.commands.hasCommand('notebook:create-new')", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3', cwd: ''})")
+    state = wait_for(page, lambda s: s["kernel"] == "idle" and (s["path"] or "").endswith(".ipynb"), 60, "a new notebook")
+    assert "/" not in state["path"]  # created in Lab's root: examples/, beside actg175/
+
+    code = f"%load_ext jupyter_dataproduct\n{notebook_connect_line()}"
+    page.evaluate(f"() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.setSource({json.dumps(code)})")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+    state = wait_for(page, lambda s: s["count"] is not None and s["kernel"] == "idle", 60, "the cell to run")
+    page.screenshot(path=str(screenshots / "readme-connect.png"))
+
+    assert [o for o in state["outputs"] if o["output_type"] == "error"] == []
+    card = [o["data"]["text/html"] for o in state["outputs"] if "text/html" in o.get("data", {})]
+    assert card and "actg175" in card[0] and "compare_arms" in card[0]
