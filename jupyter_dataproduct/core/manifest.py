@@ -90,11 +90,16 @@ def load_manifest(folder: Path) -> Manifest:
     return validate_model(Manifest, data, file)
 
 
+# libyaml's safe loader when PyYAML has it: the same documents, parsed ten times faster
+# (reading a product's protocols is on the path of the kernel's tab completion).
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml_mapping(file: Path) -> dict[str, Any]:
     if not file.is_file():
         raise ManifestError(f"{file}: file not found.", details={"file": str(file)})
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" line {where.line + 1}" if where is not None else ""

@@ -114,46 +114,7 @@ class DataProductMagics(Magics):
 
 
 def register_completer(ipython: Any, magics: DataProductMagics) -> None:
-    """Tab completion of subcommands, protocol names and parameter names."""
+    """Tab completion of ``%dataproduct`` lines (see :mod:`.completion`)."""
+    from .completion import install
 
-    def complete(_self: Any, event: Any) -> list[str]:
-        return completions(magics, event.line)
-
-    ipython.set_hook("complete_command", complete, str_key="%dataproduct")
-    ipython.set_hook("complete_command", complete, str_key="%%dataproduct")
-
-
-def completions(magics: DataProductMagics, line: str) -> list[str]:
-    """Candidates for the word being typed at the end of ``line``."""
-    typed = "" if line.endswith(" ") else (line.split() or [""])[-1]
-    return [c for c in _candidates(magics, line) if c.startswith(typed)]
-
-
-def _candidates(magics: DataProductMagics, line: str) -> list[str]:
-    words = line.split()
-    ending_space = line.endswith(" ")
-    args = words[1:]  # drop the magic itself
-    if len(args) == 0 or (len(args) == 1 and not ending_space):
-        return sorted(COMMANDS)
-    try:
-        product = magics.product()
-    except DataProductError:
-        return []
-    sub = args[0]
-    if sub in ("run", "describe") and (len(args) == 1 or (len(args) == 2 and not ending_space)):
-        plugins = [p.name for p in product.plugins() if not p.builtin] if sub == "run" else []
-        return sorted(set(dir(product.protocols)) | set(plugins))
-    if sub == "run" and len(args) >= 2:
-        try:
-            protocol = product.protocols[args[1]]
-        except DataProductError:
-            return []
-        given = {a.split("=", 1)[0] for a in args[2:] if "=" in a}
-        return [f"{p}=" for p in protocol.parameters if p not in given]
-    if sub == "frame" and (len(args) == 1 or (len(args) == 2 and not ending_space)):
-        return sorted(product.info["entities"])
-    if sub == "snapshot" and (len(args) == 1 or (len(args) == 2 and not ending_space)):
-        return ["build", "use", "verify", "diff", "tag"]
-    if sub == "load":
-        return [a.name for a in product.artifacts()]
-    return []
+    install(ipython, magics)

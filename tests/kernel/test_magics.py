@@ -236,14 +236,6 @@ def test_history_lists_newest_first_and_reruns(run, tiny):
     assert saved.name == "visits_summary"
 
 
-def test_tab_completion_of_subcommands_protocols_and_parameters(ip, actg):
-    ip.run_cell(f"%dataproduct connect {actg}")
-    assert ip.complete("", "%dataproduct sn")[1] == ["snapshot", "snapshots"]
-    assert ip.complete("", "%dataproduct run su")[1] == ["survival"]  # protocols and plugins
-    assert ip.complete("", "%dataproduct run compare_arms co")[1] == ["cohort_a=", "cohort_b="]
-    assert ip.complete("", "%dataproduct frame la")[1] == ["labs"]
-
-
 def test_rich_displays(run, actg):
     product = run(f"%dataproduct connect {actg}")
     bundle = product._repr_mimebundle_()
