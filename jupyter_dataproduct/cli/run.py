@@ -6,7 +6,7 @@ import click
 import polars as pl
 
 from ..core.assignments import parse_assignments
-from ..core.errors import ParameterError
+from ..core.errors import ParameterError, ProtocolNotFoundError
 from ..core.product import Product
 from ..core.result import Result
 from .output import json_option, print_json, print_table, reports_errors
@@ -26,21 +26,34 @@ PREVIEW_ROWS = 20
 @reports_errors
 def command(path: str, protocol: str, assignments: tuple[str, ...], snapshot: str, output: str | None,
             table: str | None, save_as: str | None, as_json: bool) -> None:
-    """Run PROTOCOL of the product at PATH with key=value parameters."""
+    """Run PROTOCOL of the product at PATH with key=value parameters.
+
+    PROTOCOL may also name a plugin (a built-in algorithm such as ``summary``, or one of the
+    product's plugins), run directly as ``%dataproduct run`` does in a notebook."""
     product = Product.open(path)
-    result = product.run(protocol, parse_assignments(assignments), snapshot=snapshot)
+    result = run_protocol_or_plugin(product, protocol, parse_assignments(assignments), snapshot)
     if save_as:
         product.artifacts.save_result(save_as, result)
     if output:
         write_table(result, Path(output), table)
     if as_json:
         payload = result.summary()
-        payload["tables"] = {n: t.head(PREVIEW_ROWS).to_dicts() for n, t in result.tables.items()}
+        payload["tables"] = {n: t.to_dicts() for n, t in result.tables.items()}  # every row: scripts read these
         print_json(payload)
         return
     show_result(result)
     if output:
         click.echo(f"Wrote {output}")
+
+
+def run_protocol_or_plugin(product: Product, name: str, parameters: dict, snapshot: str) -> Result:
+    """A protocol by that name, else a plugin by that name (the magic's rule)."""
+    try:
+        return product.run(name, parameters, snapshot=snapshot)
+    except ProtocolNotFoundError:
+        if name not in product.plugins():
+            raise
+    return product.run_plugin(name, parameters, snapshot=snapshot)
 
 
 def write_table(result: Result, file: Path, name: str | None) -> None:

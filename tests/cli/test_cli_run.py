@@ -223,3 +223,25 @@ def test_a_product_built_elsewhere_is_found_through_the_store_variable(cli, tiny
     assert (store / "snapshots").is_dir() and not (tiny_dir / ".dataproduct").exists()
     assert "people (5 rows)" in cli("run", tiny_dir, "everyone").output
     assert json.loads(cli("history", tiny_dir, "--json").output)[0]["protocol"] == "everyone@1.0.0"
+
+
+def test_run_a_built_in_or_a_plugin_by_name_like_the_magic(cli, actg, actg_product):
+    summary = json.loads(cli("run", actg, "summary", "entity=patients", "--json").output)
+    assert summary["provenance"]["protocol"] == "summary"
+    expected = actg_product.run_plugin("summary", {"entity": "patients"}, record=False)
+    assert summary["tables"] == json.loads(json.dumps({n: t.to_dicts() for n, t in expected.tables.items()}, default=str))
+    shown = cli("run", actg, "summary", "entity=patients").output
+    assert shown.startswith("summary@") and "age" in shown
+    ratio = cli("run", actg, "cd4_response", "threshold=10").output  # a protocol still wins over a plugin
+    assert ratio.startswith("cd4_response@1.0.0")
+    missing = cli("run", actg, "nope", ok=False)
+    assert "No protocol 'nope'" in missing.output
+
+
+def test_run_json_gives_every_row_of_every_table(cli, actg, actg_product):
+    """A script reading the curve from --json must get all of it (issue 8: S(365) read from a
+    curve cut at 20 rows was 0.979 instead of 0.897)."""
+    payload = json.loads(cli("run", actg, "survival", "--json").output)
+    expected = actg_product.run("survival", {}, record=False).tables
+    assert {n: len(rows) for n, rows in payload["tables"].items()} == {n: t.height for n, t in expected.items()}
+    assert len(payload["tables"]["curve"]) > 1000
