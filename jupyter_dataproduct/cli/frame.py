@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import polars as pl
 
 from ..core.errors import ParameterError
 from ..core.product import Product
@@ -35,8 +36,12 @@ def command(path: str, entity: str, where: str | None, columns: str | None, join
         writers[target.suffix.lower()](target)
         click.echo(f"Wrote {target}")
         return
-    frame = lazy.head(PREVIEW_ROWS).collect() if not as_json else lazy.collect()
     if as_json:
-        print_json(frame.to_dicts())
+        print_json(lazy.collect().to_dicts())  # every row
         return
-    print_table(frame.to_dicts())
+    # The terminal shows --limit rows (20 by default) and says how many rows matched in all.
+    matching = lazy if limit is None else Product.open(path).frame(entity, where, selected, join=list(joins) or None,
+                                                                   snapshot=snapshot)
+    shown = matching.head(limit or PREVIEW_ROWS).collect()
+    total = shown.height if shown.height < (limit or PREVIEW_ROWS) else matching.select(pl.len()).collect().item()
+    print_table(shown.to_dicts(), total=total, hint="--limit N shows more; --output FILE writes them")

@@ -9,9 +9,9 @@ import sys
 from typing import Any, Callable
 
 import click
-import polars as pl
 
 from ..core.errors import DataProductError
+from . import tables
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 product_option = click.option(
@@ -41,19 +41,13 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str))
 
 
-def print_table(rows: list[dict[str, Any]], *, empty: str = "(none)") -> None:
-    """Print rows as an aligned table (polars does the layout)."""
+def print_table(rows: list[dict[str, Any]], *, empty: str = "(none)", total: int | None = None,
+                hint: str = "") -> None:
+    """Print rows as a table that fits the terminal (see :mod:`.tables`). With ``total``
+    (how many rows there are), always say how many of them are shown."""
     if not rows:
-        click.echo(empty)
+        click.echo(empty if total is None else f"{empty}\n0 of {total:,} rows shown")
         return
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    with pl.Config(
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_formatting="ASCII_MARKDOWN",
-        tbl_rows=-1,
-        tbl_cols=-1,
-        fmt_str_lengths=80,
-        tbl_width_chars=200,
-    ):
-        click.echo(str(frame))
+    tables.render(rows, tables.console())
+    if total is not None:
+        click.echo(f"{len(rows):,} of {total:,} rows shown" + (f" ({hint})" if hint and len(rows) < total else ""))

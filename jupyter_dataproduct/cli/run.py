@@ -82,8 +82,7 @@ def show_result(result: Result) -> None:
         click.echo(f"{name}: {value}")
     for name, frame in result.tables.items():
         click.secho(f"\n{name} ({frame.height:,} rows)", bold=True)
-        print_table(_csv_safe(frame.head(PREVIEW_ROWS)).to_dicts())
-        if frame.height > PREVIEW_ROWS:
-            click.echo(f"... {frame.height - PREVIEW_ROWS:,} more rows (use --output to write them all)")
+        print_table(frame.head(PREVIEW_ROWS).to_dicts(), total=frame.height,
+                    hint=f"--output FILE{' --table ' + name if len(result.tables) > 1 else ''} writes them all")
     if result.charts:
         click.echo(f"\ncharts: {', '.join(result.charts)} (Vega-Lite; shown in notebooks)")
