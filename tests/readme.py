@@ -26,7 +26,8 @@ def code_blocks(section: str | None = None, language: str | None = None) -> list
     text = README.read_text()
     blocks = []
     for match in FENCE.finditer(text):
-        headings = re.findall(r"^#+ (.+)$", text[: match.start()], re.M)
+        prose = FENCE.sub("", text[: match.start()])  # a "# comment" in a block is no heading
+        headings = re.findall(r"^#+ (.+)$", prose, re.M)
         block = Block(match.group(1), match.group(2), headings[-1] if headings else "")
         if (section is None or block.section == section) and (language is None or block.language == language):
             blocks.append(block)

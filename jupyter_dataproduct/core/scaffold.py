@@ -1,4 +1,5 @@
-"""``dataproduct init``: a new product folder that builds out of the box."""
+"""``dataproduct init``: a new product folder whose manifest validates, whose data builds,
+and whose one protocol runs and passes its test, as it is."""
 
 from __future__ import annotations
 
@@ -39,6 +40,31 @@ model:
         score: {{type: float, collection: Outcomes, description: Primary outcome score.}}
 """
 
+_PROTOCOL = """\
+# A protocol: a versioned, parameterised, tested method. `dataproduct run . score_by_group`
+name: score_by_group
+version: 0.1.0
+title: Outcome score by group
+description: Mean, sd and quantiles of the outcome score and age, per group, for a cohort of subjects.
+parameters:
+  cohort:
+    type: cohort
+    entity: subjects
+    title: Subjects
+    description: A filter such as "age >= 40" (everyone by default).
+    default: ""
+steps:
+  - id: summary
+    algorithm: summary
+    with: {entity: subjects, columns: [score, age], by: group, cohort: $cohort}
+outputs:
+  numeric: {type: table, columns: {group: string, variable: string, mean: float}}
+tests:
+  - name: two variables for each of the two groups
+    expect:
+      numeric: {rows: 4}
+"""
+
 _DATA = """\
 subject_id,group,age,score
 1,A,34,12.5
@@ -50,8 +76,16 @@ subject_id,group,age,score
 """
 
 
+def product_name(folder: str | Path) -> str:
+    """The product name a folder suggests: its last part in lower_snake_case
+    (``studies/My-Study`` gives ``my_study``)."""
+    name = re.sub(r"[^a-z0-9_]+", "_", Path(folder).resolve().name.lower()).strip("_")
+    return f"p_{name}" if name[:1].isdigit() else name
+
+
 def scaffold_product(name: str, folder: Path) -> Path:
-    """Create ``folder`` with a manifest, sample data and empty protocols/plugins folders."""
+    """Create ``folder`` with a manifest, sample data, one protocol with its test, and an
+    empty plugins folder."""
     if not re.match(NAME_PATTERN, name):
         raise InvalidNameError(
             f"Product name {name!r} is not allowed: use lower_snake_case letters, digits and _ "
@@ -66,6 +100,7 @@ def scaffold_product(name: str, folder: Path) -> Path:
     (folder / "plugins").mkdir(exist_ok=True)
     title = name.replace("_", " ").capitalize()
     (folder / "dataproduct.yaml").write_text(_MANIFEST.format(name=name, title=title))
+    (folder / "protocols" / "score_by_group.yaml").write_text(_PROTOCOL)
     (folder / "data" / "measurements.csv").write_text(_DATA)
     (folder / ".gitignore").write_text(".dataproduct/\n")
     return folder.resolve()

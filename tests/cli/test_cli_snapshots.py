@@ -23,6 +23,18 @@ def test_init_scaffolds_a_product_that_builds(cli, tmp_path):
     assert bad.exit_code == 1 and "lower_snake_case" in bad.output
 
 
+def test_init_takes_a_path_and_names_the_product_after_it(cli, tmp_path):
+    made = cli("init", tmp_path / "trials" / "My-Trial")
+    assert "Named the product 'my_trial' after the folder 'My-Trial'" in made.output
+    folder = tmp_path / "trials" / "My-Trial"
+    assert "name: my_trial" in (folder / "dataproduct.yaml").read_text()
+    cli("build", folder)
+    tested = json.loads(cli("test", folder, "--json").output)
+    assert (tested["passed"], tested["failed"]) == (1, 0)
+    chosen = json.loads(cli("init", tmp_path / "other", "--name", "ward_b", "--json").output)
+    assert chosen["name"] == "ward_b"
+
+
 def test_build_snapshots_tag_verify_diff(cli, tiny_dir):
     first = json.loads(cli("build", tiny_dir, "--tag", "v1", "--json").output)["snapshot"]["id"]
     (tiny_dir / "data" / "visits.csv").write_text((tiny_dir / "data" / "visits.csv").read_text() + "3,8,60\n")
