@@ -205,11 +205,32 @@ class RFunction:
         )
 
     def __call__(self, **arguments: Any) -> Any:
-        robjects = start_r()
+        try:
+            robjects = start_r()
+        except MissingDependencyError as exc:
+            debian = debian_packages(self.file)
+            raise MissingDependencyError(
+                f"{self.file.name} is written in R, which needs R and the rpy2 package: "
+                f"apt-get install {' '.join(debian)} and pip install 'jupyter-dataproduct[r]' "
+                f"({exc.details.get('cause', exc.message)}).",
+                details={**exc.details, "plugin": self.name, "file": str(self.file), "debian": debian,
+                         "pip": "jupyter-dataproduct[r]"},
+            ) from None
         # rpy2 keeps its conversion rules in a ContextVar set in the thread that imported it;
         # set them for this call too, so plugins also run from worker threads (the server).
         with _R_LOCK, robjects.conversion.localconverter(robjects.default_converter):
             return _call_in_r(robjects, self, arguments)
+
+
+BASE_R_PACKAGES = {"base", "stats", "utils", "methods", "graphics", "grDevices", "datasets", "tools", "parallel"}
+_R_PACKAGE_USE = re.compile(r"(?:library|require|requireNamespace)\(\s*['\"]?([A-Za-z][\w.]*)|([A-Za-z][\w.]*):::?")
+
+
+def debian_packages(file: Path) -> list[str]:
+    """Debian packages an R plugin file needs: R itself (with what rpy2 builds against) and
+    ``r-cran-*`` for each package it loads with ``library()`` or uses as ``pkg::``."""
+    used = {a or b for a, b in _R_PACKAGE_USE.findall(Path(file).read_text(encoding="utf-8"))} - BASE_R_PACKAGES
+    return ["r-base-core", "r-base-dev", *(f"r-cran-{name.lower()}" for name in sorted(used))]
 
 
 def start_r() -> Any:
@@ -227,13 +248,13 @@ def start_r() -> Any:
             "install R (Debian: apt-get install r-base-core) and "
             "pip install 'jupyter-dataproduct[r]'. "
             f"({type(exc).__name__}: {exc})",
-            details={"dependency": "rpy2"},
+            details={"dependency": "rpy2", "cause": f"{type(exc).__name__}: {exc}"},
         ) from None
     except Exception as exc:  # rpy2 present but R itself missing or broken
         raise MissingDependencyError(
             f"R could not be started for this plugin ({type(exc).__name__}: {exc}); "
             "install R (Debian: apt-get install r-base-core).",
-            details={"dependency": "R"},
+            details={"dependency": "R", "cause": f"{type(exc).__name__}: {exc}"},
         ) from None
     finally:
         _restore_library_path(library_path)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from .errors import DataProductError
+from .errors import DataProductError, MissingDependencyError
 from .protocol import Expectation, ProtocolSpec, ProtocolTest
 
 if TYPE_CHECKING:
@@ -28,9 +28,10 @@ class TestOutcome:
     passed: bool
     message: str
     seconds: float
+    skipped: bool = False  # needs an optional piece that is not installed (message: what to install)
 
     def to_json(self) -> dict[str, Any]:
-        return {"protocol": self.protocol, "test": self.test, "passed": self.passed,
+        return {"protocol": self.protocol, "test": self.test, "passed": self.passed, "skipped": self.skipped,
                 "message": self.message, "seconds": round(self.seconds, 4)}
 
 
@@ -56,6 +57,11 @@ def _run_one(product: "Product", spec: ProtocolSpec, test: ProtocolTest, snapsho
     started = time.perf_counter()
     try:
         result = product.run(spec.key, test.parameters, snapshot=test.snapshot or snapshot, record=False)
+    except MissingDependencyError as exc:
+        elapsed = time.perf_counter() - started
+        if test.error == exc.code:
+            return TestOutcome(spec.key, test.name, True, f"raised {exc.code} as expected", elapsed)
+        return TestOutcome(spec.key, test.name, False, exc.message, elapsed, skipped=True)
     except DataProductError as exc:
         elapsed = time.perf_counter() - started
         if test.error is not None and exc.code == test.error:
