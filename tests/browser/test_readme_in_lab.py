@@ -33,14 +33,17 @@ def wait_for(page, predicate, timeout: float, what: str) -> dict:
 def test_the_readme_connect_line_works_in_a_new_notebook(lab, page, screenshots):
     page.goto(lab.address("lab"))
     page.wait_for_function("() => window.jupyterapp?.commands.hasCommand('notebook:create-new')", timeout=60_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3', cwd: ''})")
-    state = wait_for(page, lambda s: s["kernel"] == "idle" and (s["path"] or "").endswith(".ipynb"), 60, "a new notebook")
-    assert "/" not in state["path"]  # created in Lab's root: examples/, beside actg175/
+    path = page.evaluate(
+        "async () => (await window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3', cwd: ''})).context.path"
+    )
+    assert path.endswith(".ipynb") and "/" not in path  # created in Lab's root: examples/, beside actg175/
+    wait_for(page, lambda s: s["path"] == path and s["kernel"] == "idle", 120, "the new notebook's kernel")
 
     code = f"%load_ext jupyter_dataproduct\n{notebook_connect_line()}"
     page.evaluate(f"() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.setSource({json.dumps(code)})")
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
-    state = wait_for(page, lambda s: s["count"] is not None and s["kernel"] == "idle", 60, "the cell to run")
+    state = wait_for(page, lambda s: s["count"] is not None and s["kernel"] == "idle", 120, "the cell to run")
+    assert state["path"] == path
     page.screenshot(path=str(screenshots / "readme-connect.png"))
 
     assert [o for o in state["outputs"] if o["output_type"] == "error"] == []
