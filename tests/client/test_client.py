@@ -37,8 +37,10 @@ def test_connect_a_folder(actg, actg_dir):
 
 
 def test_connect_names_what_is_wrong_with_a_bad_target(tmp_path):
-    with pytest.raises(Exception, match="dataproduct.yaml"):
+    with pytest.raises(Exception, match=f"No data product at {tmp_path / 'nowhere'}: the folder does not exist"):
         connect(tmp_path / "nowhere")
+    with pytest.raises(Exception, match="it has no dataproduct.yaml"):
+        connect(tmp_path)
 
 
 def test_a_protocol_has_a_real_signature_and_docstring(actg):
