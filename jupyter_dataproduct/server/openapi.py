@@ -222,7 +222,10 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
                     "rows": {"type": "integer"}, "columns": {"type": "array", "items": {"type": "string"}},
                     "media_type": {"const": "application/vnd.apache.arrow.stream"}, "encoding": {"const": "base64"},
                     "data": {"type": "string", "description": "Arrow IPC stream, base64"},
-                    "records": {"type": "array", "items": OBJECT, "description": "With ?tables=json"}}},
+                    "records": {"type": "array", "items": OBJECT, "description": "With ?tables=json"},
+                    "schema": {"type": "object", "description": "With ?tables=json: each column's type "
+                               "(int, float, string, bool, date, datetime, category, other); categories with 'levels'",
+                               "additionalProperties": OBJECT}}},
                 "Result": {"type": "object", "required": ["provenance", "tables", "values", "charts"], "properties": {
                     "provenance": {"$ref": "#/components/schemas/Provenance"},
                     "tables": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Table"}},
