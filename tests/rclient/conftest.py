@@ -44,7 +44,7 @@ def create_token(path: Path, role: str) -> str:
     return result.stdout.strip().splitlines()[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def products(tmp_path_factory) -> dict[str, Path]:
     """Built copies of the ACTG 175 example and of the tiny product."""
     root = tmp_path_factory.mktemp("r-served")
@@ -60,7 +60,7 @@ def products(tmp_path_factory) -> dict[str, Path]:
     return {"actg175": actg, "tiny": tiny}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server_env(products) -> Iterator[dict[str, str]]:
     """The environment the R tests read: URLs and tokens of the running server."""
     actg, tiny = products["actg175"], products["tiny"]
@@ -72,7 +72,7 @@ def server_env(products) -> Iterator[dict[str, str]]:
                "DATAPRODUCT_TINY_TOKEN": tokens["tiny"]}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def r_library(tmp_path_factory) -> Path:
     """``R CMD INSTALL clients/r/dataproduct`` into a temporary library."""
     library = tmp_path_factory.mktemp("r-library")
@@ -82,7 +82,7 @@ def r_library(tmp_path_factory) -> Path:
     return library
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference(server_env, tmp_path_factory) -> Path:
     """A folder with requests.json and, per request, the Python client's frame as
     ``{"schema": {column: {type, levels?}}, "columns": {column: [values]}}``."""
@@ -98,7 +98,7 @@ def reference(server_env, tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def r_env(r_library, server_env, reference) -> dict[str, str]:
     """The environment for Rscript: this process's, the temporary library first on R's
     library path, the server's URLs and tokens, and the reference frames' folder."""

@@ -91,7 +91,7 @@ dp_save <- function(dp, name, x, entity = NULL, description = "", overwrite = FA
     body <- list(kind = "cohort", entity = entity, cohort = x, description = description, overwrite = overwrite)
   }
   body <- body[!vapply(body, is.null, TRUE)]
-  request_json(dp, "PUT", paste0(dp$base, "/artifacts/", segment(name)), body = body)
+  invisible(request_json(dp, "PUT", paste0(dp$base, "/artifacts/", segment(name)), body = body))
 }
 
 #' The product's analysis history: every run, newest first
