@@ -17,7 +17,8 @@
 #' @param join related entities whose columns are joined on.
 #' @param snapshot a snapshot id or tag; \code{"latest"} by default.
 #' @param format \code{"csv"} (fast) or \code{"ndjson"}.
-#' @param progress show a progress bar while the frame arrives.
+#' @param progress show the megabytes received while a frame arrives (transfers over a
+#'   second), on one line rewritten in place.
 #' @return a data.frame; \code{attr(, "snapshot")} is the snapshot read.
 #' @examples
 #' \dontrun{
@@ -34,16 +35,40 @@ dp_frame <- function(dp, entity, where = NULL, columns = NULL, limit = NULL, joi
   file <- tempfile(fileext = paste0(".", format))
   on.exit(unlink(file), add = TRUE)
   options <- list(httr::write_disk(file, overwrite = TRUE))
-  if (isTRUE(progress)) options <- c(options, list(httr::progress()))
+  bar <- if (isTRUE(progress)) progress_bar()
+  if (!is.null(bar)) options <- c(options, list(bar))
   response <- do.call(request, c(list(dp, "POST", paste0(dp$base, "/entities/", segment(entity), "/frame"),
                                       query = list(format = format), body = body,
                                       accept = if (format == "csv") "text/csv" else "application/x-ndjson"),
                                  options))
+  if (!is.null(bar)) attr(bar, "finish")()
   frame <- if (format == "csv") read_csv_frame(file) else read_ndjson_frame(file)
   frame <- typed(frame, column_types(dp, c(entity, join)))
   attr(frame, "snapshot") <- httr::headers(response)[["x-dataproduct-snapshot"]]
   frame
 }
+
+# Bytes received so far (of the total when the server sends one), on one line rewritten in
+# place, twice a second; silent for transfers shorter than a second.
+progress_bar <- function(after = 1, every = 0.5) {
+  started <- last <- Sys.time()
+  shown <- FALSE
+  report <- function(down, up) {
+    now <- Sys.time()
+    if (as.numeric(now - started, units = "secs") >= after && as.numeric(now - last, units = "secs") >= every) {
+      last <<- now
+      shown <<- TRUE
+      total <- if (down[[1]] > 0) paste(" of", format_mb(down[[1]])) else ""
+      message(sprintf("\rreceived %s%s in %.0f s", format_mb(down[[2]]), total,
+                      as.numeric(now - started, units = "secs")), appendLF = FALSE)
+    }
+    TRUE
+  }
+  finish <- function() if (shown) message("")  # end the line
+  structure(httr::config(noprogress = FALSE, progressfunction = report), finish = finish)
+}
+
+format_mb <- function(bytes) sprintf("%.1f MB", bytes / 1e6)
 
 check_connection <- function(dp) {
   if (!inherits(dp, "dp_connection")) {

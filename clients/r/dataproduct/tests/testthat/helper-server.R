@@ -13,5 +13,6 @@ actg <- function(token = env_or_skip("DATAPRODUCT_TOKEN")) dp_connect(env_or_ski
 
 tiny <- function() dp_connect(env_or_skip("DATAPRODUCT_TINY_URL"), token = env_or_skip("DATAPRODUCT_TINY_TOKEN"))
 
-# The condition an expression signals (NULL if none), to look at its class, code and details.
-caught <- function(expr) tryCatch({ expr; NULL }, condition = function(e) e)
+# The error an expression signals (NULL if none), to look at its class, code and details
+# (a skip is not caught).
+caught <- function(expr) tryCatch({ expr; NULL }, error = function(e) e)

@@ -73,9 +73,15 @@ test_that("a frame with no rows still has its columns and their types", {
   expect_type(frame$wtkg, "double")
 })
 
-test_that("a progress bar may be shown while the frame arrives", {
-  output <- capture.output(frame <- dp_frame(actg(), "patients", progress = TRUE), type = "message")
+test_that("progress shows the megabytes received, for transfers longer than a second", {
+  frame <- dp_frame(actg(), "patients", progress = TRUE)
   expect_equal(nrow(frame), 2139)
+  report <- progress_bar(after = 0, every = 0)
+  expect_message(report$options$progressfunction(c(2e6, 1e6), c(0, 0)), "^\rreceived 1.0 MB of 2.0 MB in 0 s$")
+  expect_message(attr(report, "finish")())  # ends the line
+  quiet <- progress_bar(after = 60)
+  expect_silent(quiet$options$progressfunction(c(2e6, 1e6), c(0, 0)))
+  expect_silent(attr(quiet, "finish")())
 })
 
 test_that("bad frame requests are R errors with the server's message", {
