@@ -37,7 +37,14 @@ dp_connect <- function(url, token = Sys.getenv("DATAPRODUCT_TOKEN"), timeout = 3
   }
   dp$name <- name
   dp$base <- paste0("/api/products/", utils::URLencode(name, reserved = TRUE))
-  dp$info <- request_json(dp, "GET", dp$base)  # checks the token and gives the entities' types
+  dp$info <- tryCatch(
+    request_json(dp, "GET", dp$base),  # checks the token and gives the entities' types
+    dp_error_unauthorized = function(e) {
+      if (!is.null(dp$token)) stop(e)
+      e$message <- paste(e$message, "(No token was given: pass token = or set $DATAPRODUCT_TOKEN.)")
+      stop(e)
+    }
+  )
   class(dp) <- "dp_connection"
   dp
 }

@@ -100,10 +100,12 @@ translate <- function(expr, env, columns) {
   if (fn %in% COMPARISONS) {
     left <- column_of(args[[1]], columns)
     right <- column_of(args[[2]], columns)
+    if (!is.null(left) && !is.null(right)) refuse_two_columns(expr)
     if (!is.null(left)) return(list(column = left, op = fn, value = scalar(value_of(args[[2]], env), expr)))
     if (!is.null(right)) return(list(column = right, op = FLIPPED[[fn]], value = scalar(value_of(args[[1]], env), expr)))
   }
   if (fn == "%in%" && !is.null(column <- column_of(args[[1]], columns))) {
+    if (!is.null(column_of(args[[2]], columns))) refuse_two_columns(expr)
     values <- value_of(args[[2]], env)
     return(list(column = column, op = "in", value = as.list(plain(values))))
   }
@@ -152,6 +154,13 @@ scalar <- function(value, expr) {
             "unsupported_filter")
   }
   plain(value)
+}
+
+# As in dplyr, a name that is a column means the column, even when an R variable has that name.
+refuse_two_columns <- function(expr) {
+  stop_dp(sprintf(paste0("filter(%s) compares two columns; the server compares a column with values. ",
+                         "For an R variable named like a column write .env$name; else collect() first."),
+                  deparse1(expr)), "unsupported_filter", details = list(expression = deparse1(expr)))
 }
 
 refuse <- function(expr) {

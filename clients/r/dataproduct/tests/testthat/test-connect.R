@@ -25,7 +25,8 @@ test_that("a bad token is an R error with the server's message, not an HTTP dump
   expect_equal(error$code, "unauthorized")
   expect_equal(error$status, 401L)
   expect_equal(conditionMessage(error), "A valid token is required.")
-  expect_error(actg(token = ""), "A valid token is required.", class = "dp_error")
+  expect_error(actg(token = ""), "A valid token is required. (No token was given: pass token = or set $DATAPRODUCT_TOKEN.)",
+               fixed = TRUE, class = "dp_error_unauthorized")
 })
 
 test_that("without a product in the URL, the one product the token may read is chosen", {

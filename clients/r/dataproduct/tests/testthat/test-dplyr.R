@@ -60,6 +60,9 @@ test_that("filters the server cannot do are refused, naming the expression", {
                class = "dp_error_unsupported_filter")
   expect_error(filter(lazy, age == c(1, 2)), "use %in% for several", class = "dp_error_unsupported_filter")
   expect_error(filter(lazy, nchar(arms) > 2), class = "dp_error_unsupported_filter")
+  expect_error(filter(lazy, cd420 > cd40), "compares two columns.*\\.env\\$name", class = "dp_error_unsupported_filter")
+  cd40 <- 300  # an R variable named like a column: .env says which is meant
+  expect_equal(cohort_tree(filter(lazy, cd420 > .env$cd40)), list(column = "cd420", op = ">", value = 300))
 })
 
 test_that("an unknown entity or column is an error naming what exists", {

@@ -64,6 +64,14 @@ test_that("a cohort tree (a list) works as where", {
                dp_frame(dp, "patients", where = "age >= 40 and arms in ('ZDV', 'ddI')", progress = FALSE))
 })
 
+test_that("joined entities' columns get their own types", {
+  frame <- dp_frame(actg(), "patients", where = "age >= 60", join = "labs", progress = FALSE)
+  expect_true(all(c("arms", "marker", "week", "count") %in% names(frame)))
+  expect_identical(levels(frame$marker), c("CD4", "CD8"))
+  expect_type(frame$count, "integer")
+  expect_gt(nrow(frame), 29)  # 29 patients, one row per measurement
+})
+
 test_that("a frame with no rows still has its columns and their types", {
   frame <- dp_frame(actg(), "patients", where = "age > 200", columns = c("pidnum", "arms", "wtkg"), progress = FALSE)
   expect_equal(nrow(frame), 0)
