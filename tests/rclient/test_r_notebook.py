@@ -77,6 +77,9 @@ def test_the_frame_matches_the_trial_data_and_dplyr_gives_the_same(executed):
 def test_saved_artifacts_are_listed_and_the_cohort_is_reused(executed):
     listed = outputs(executed["save"], "text/plain")[-1]
     assert "women_over_40_r" in listed and "survival_by_arm_r" in listed
+    csv = pl.read_csv(REPO / "examples" / "actg175" / "data" / "actg175.csv")
+    women = csv.filter((pl.col("gender") == 0) & (pl.col("age") >= 40)).height
+    assert stream(executed["reuse"]) == f"{women} women aged 40 or more\n"  # the saved cohort, by name
     assert "ZDV+ddI" in outputs(executed["reuse"], "text/plain")[0]
 
 

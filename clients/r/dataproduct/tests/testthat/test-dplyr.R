@@ -10,6 +10,8 @@ test_that("filter and select through dplyr give the frame of the same cohort as 
                       columns = c("pidnum", "age", "arms"), progress = FALSE)
   expect_equal(through_dplyr, as_text)
   expect_equal(nrow(through_dplyr), 296)
+  lazy <- tbl(dp, "patients") |> filter(age >= 40, arms %in% c("ZDV", "ddI")) |> select(pidnum, age, arms)
+  expect_equal(as.data.frame(lazy), as_text)
 })
 
 test_that("filter translates into the server's cohort tree", {
