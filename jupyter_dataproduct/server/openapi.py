@@ -187,7 +187,7 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
         f"{p}/artifacts/{{artifact}}": {
             "get": _op("An artifact and its value (cohort JSON, table or result document).", "reader",
                        {"200": _json({"type": "object", "properties": {"artifact": OBJECT, "kind": {"type": "string"}, "value": {}}})},
-                       parameters=[name, _path("artifact", "Artifact name.")]),
+                       parameters=[name, _path("artifact", "Artifact name."), TABLES_Q]),
             "put": _op("Save a cohort, or a result (by history entry or provenance; the server recomputes it).", "analyst",
                        {"201": _json(OBJECT, "Saved")}, parameters=[name, _path("artifact", "Artifact name.")],
                        body=_body({"$ref": "#/components/schemas/SaveArtifact"}),

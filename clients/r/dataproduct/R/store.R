@@ -47,7 +47,7 @@ dp_artifacts <- function(dp) {
 #' @export
 dp_artifact <- function(dp, name) {
   check_connection(dp)
-  payload <- request_json(dp, "GET", paste0(dp$base, "/artifacts/", segment(name)))
+  payload <- request_json(dp, "GET", paste0(dp$base, "/artifacts/", segment(name)), query = list(tables = "json"))
   switch(payload$kind,
     result = as_result(payload$value),
     cohort = payload$value,

@@ -20,7 +20,8 @@ test_that("dp_save keeps a result and cohorts; dp_artifacts lists them; dp_artif
   loaded <- dp_artifact(dp, "survival_by_arm")
   expect_s3_class(loaded, "dp_result")
   expect_equal(loaded$provenance$snapshot, r$provenance$snapshot)
-  expect_equal(names(loaded$tables), names(r$tables))
+  expect_equal(loaded$tables, r$tables)
+  expect_equal(loaded$values, r$values)
   cohort <- dp_artifact(dp, "older_zdv")
   expect_equal(cohort$entity, "patients")
   # A saved cohort is a protocol parameter by name.
