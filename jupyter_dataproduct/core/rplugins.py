@@ -226,6 +226,9 @@ BASE_R_PACKAGES = {"base", "stats", "utils", "methods", "graphics", "grDevices",
 _R_PACKAGE_USE = re.compile(r"(?:library|require|requireNamespace)\(\s*['\"]?([A-Za-z][\w.]*)|([A-Za-z][\w.]*):::?")
 
 
+_MISSING_R_PACKAGE = re.compile(r"there is no package called [‘'\"]?([A-Za-z][\w.]*)")
+
+
 def debian_packages(file: Path) -> list[str]:
     """Debian packages an R plugin file needs: R itself (with what rpy2 builds against) and
     ``r-cran-*`` for each package it loads with ``library()`` or uses as ``pkg::``."""
@@ -319,6 +322,15 @@ def _call_in_r(robjects: Any, function: RFunction, arguments: dict[str, Any]) ->
         line = _python_scalar(fields["line"][0])
         message = str(_python_scalar(fields["message"][0])).strip()
         stage = _python_scalar(fields["stage"][0])
+        missing = _MISSING_R_PACKAGE.search(message)
+        if missing:  # an optional piece, like R itself: say what to install
+            package = missing.group(1)
+            cran = sorted({d for d in debian_packages(function.file) if d.startswith("r-cran-")} | {f"r-cran-{package.lower()}"})
+            raise MissingDependencyError(
+                f"{function.file.name} needs the R package {package}, which is not installed: "
+                f"apt-get install {' '.join(cran)} (or install.packages('{package}') in R).",
+                details={"plugin": function.name, "file": str(function.file), "dependency": package, "debian": cran},
+            )
         if stage == "load":
             text = f"R plugin file {function.file.name} failed to load: {message}"
         else:

@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from jupyter_dataproduct.core.errors import PluginError
+from jupyter_dataproduct.core.errors import MissingDependencyError, PluginError
 from jupyter_dataproduct.core.product import Product
-from jupyter_dataproduct.core.rplugins import RDefault, load_r_plugins
+from jupyter_dataproduct.core.rplugins import RDefault, debian_packages, load_r_plugins
 
 RSCRIPT = shutil.which("Rscript")
 try:
@@ -203,6 +203,29 @@ def test_an_r_error_names_the_plugin_file_and_line_and_leaves_the_snapshot_intac
     # R is still usable after the failure.
     write_r_plugin(tiny_product.path, "count_people", "count_people <- function(people) nrow(people)\n")
     assert tiny_product.run_plugin("count_people").values["count_people"] == 5
+
+
+@needs_r
+def test_a_missing_r_package_says_which_debian_package_to_install(tiny_product):
+    write_r_plugin(tiny_product.path, "needs_pkg", """\
+        needs_pkg <- function(people) {
+          library(notinstalledpkg42)
+          survival::Surv(1, 1)
+          nrow(people)
+        }
+        """)
+    tiny_product.build()
+    with pytest.raises(MissingDependencyError) as caught:
+        tiny_product.run_plugin("needs_pkg")
+    assert caught.value.message == (
+        "needs_pkg.R needs the R package notinstalledpkg42, which is not installed: apt-get install "
+        "r-cran-notinstalledpkg42 r-cran-survival (or install.packages('notinstalledpkg42') in R)."
+    )
+
+
+def test_debian_packages_of_an_r_plugin_come_from_its_library_and_pkg_uses(tmp_path):
+    file = write_r_plugin(tmp_path, "models", "library(survival)\nf <- function(x) stats::median(MASS::rlm(x))\n")
+    assert debian_packages(file) == ["r-base-core", "r-base-dev", "r-cran-mass", "r-cran-survival"]
 
 
 @needs_r
