@@ -100,7 +100,7 @@ class Completer:
         typing = "" if not line or line[-1].isspace() else words.pop()
         try:
             return self._arguments(words, typing)
-        except DataProductError:
+        except Exception:  # not connected, a server gone away...: a keystroke never shows a traceback
             return typing, []
 
     def _arguments(self, words: list[str], typing: str) -> tuple[str, list[tuple[str, str]]]:

@@ -101,3 +101,8 @@ def test_a_real_kernel_answers_with_our_candidates_only(connected):
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_without_a_connection_nothing_foreign_is_offered(ip):
+    assert texts(ip, "%dataproduct run ") in ([], [""])
+    assert texts(ip, "%dataproduct run su") == ["su"]  # the typed word kept: no Python names
