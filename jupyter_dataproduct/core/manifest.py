@@ -10,15 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ManifestError
 from .model import NAME_PATTERN, Model
 from .sources import SourceSpec
+from .yaml_files import read_yaml_mapping
 
 MANIFEST_FILE = "dataproduct.yaml"
-SEMVER_PATTERN = r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+SEMVER_PATTERN = r"^\d{1,9}\.\d{1,9}\.\d{1,9}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
 
 
 class Owner(BaseModel):
@@ -90,26 +90,6 @@ def load_manifest(folder: Path) -> Manifest:
     return validate_model(Manifest, data, file)
 
 
-def read_yaml_mapping(file: Path) -> dict[str, Any]:
-    if not file.is_file():
-        raise ManifestError(f"{file}: file not found.", details={"file": str(file)})
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
-        raise ManifestError(
-            f"{file}:{line} is not valid YAML: {getattr(exc, 'problem', exc)}",
-            details={"file": str(file)},
-        ) from exc
-    if not isinstance(data, dict):
-        raise ManifestError(
-            f"{file}: expected a mapping of keys at the top level, found {type(data).__name__}.",
-            details={"file": str(file)},
-        )
-    return data
-
-
 def validate_model(cls: type[BaseModel], data: dict[str, Any], file: Path) -> Any:
     """Validate ``data`` against ``cls``; raise one ManifestError listing every problem."""
     try:
@@ -138,7 +118,8 @@ def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
         message = "unknown key (check the spelling; see `dataproduct schema` for allowed keys)"
     elif error["type"] == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern", "")
-        message = f"{error['input']!r} does not match the required pattern {pattern}"
+        text = repr(error["input"])
+        message = f"{text if len(text) <= 80 else text[:76] + '...'} does not match the required pattern {pattern}"
     elif error["type"] == "missing":
         message = "required key is missing"
     return {"path": ".".join(path), "message": message, "input": _short(error.get("input"))}

@@ -38,9 +38,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import ManifestError, ProtocolNotFoundError
-from .manifest import SEMVER_PATTERN, read_yaml_mapping, validate_model
+from .manifest import SEMVER_PATTERN, validate_model
 from .model import NAME_PATTERN, Model
 from .parameters import Parameter, check_against_model
+from .yaml_files import read_yaml_mapping
 
 OutputType = Literal["table", "value", "chart"]
 
@@ -238,6 +239,9 @@ def load_protocols(folder: Path, model: Model, callables: set[str]) -> ProtocolC
         except ManifestError as exc:
             catalog.problems[str(file)] = exc.message
             continue
+        except Exception as exc:  # noqa: BLE001 - whatever breaks one file must not break the others
+            catalog.problems[str(file)] = f"{file}: could not be loaded ({type(exc).__name__}: {_first_line(exc)})"
+            continue
         if spec.key in seen:
             catalog.problems[str(file)] = f"{file}: {spec.key} is also defined in {seen[spec.key].name}"
             continue
@@ -246,3 +250,8 @@ def load_protocols(folder: Path, model: Model, callables: set[str]) -> ProtocolC
     for versions in catalog.versions.values():
         versions.sort(key=lambda p: p.spec.version_tuple(), reverse=True)
     return catalog
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "no message"

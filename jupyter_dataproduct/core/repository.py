@@ -12,7 +12,7 @@ from pathlib import Path
 from . import builtins
 from .errors import PluginError, ProtocolNotFoundError
 from .manifest import Manifest
-from .plugins import PluginSpec, load_python_plugins, specs_in_module
+from .plugins import PluginSpec, load_python_plugins, plugin_failure, specs_in_module
 from .protocol import LoadedProtocol, ProtocolCatalog, load_protocols
 
 PLUGIN_SUFFIXES = (".py", ".R", ".r", ".ipynb")
@@ -83,6 +83,9 @@ class Repository:
                 specs = _load_plugin_file(file, prefix)
             except PluginError as exc:
                 problems[str(file)] = exc.message
+                continue
+            except Exception as exc:  # noqa: BLE001 - one broken file must not hide the other plugins
+                problems[str(file)] = plugin_failure(f"Plugin file {file.name} failed to load", exc, file).message
                 continue
             for spec in specs:
                 if spec.name in self._builtins or spec.name in plugins:

@@ -106,3 +106,10 @@ def test_collections_group_columns_in_declaration_order(actg_dir):
     groups = entity.collections()
     assert list(groups)[:3] == ["Identification", "Treatment", "Demographics"]
     assert groups["Outcomes"] == ["cens", "days"]
+
+
+def test_a_manifest_that_is_not_utf8_is_a_manifest_error(write_product, tiny_manifest, tiny_files):
+    folder = write_product(tiny_manifest, tiny_files)
+    (folder / "dataproduct.yaml").write_bytes(tiny_manifest.replace("Tiny product", "Tiny \xe9").encode("latin-1"))
+    with pytest.raises(ManifestError, match="is not UTF-8 text"):
+        load_manifest(folder)

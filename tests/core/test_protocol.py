@@ -271,3 +271,32 @@ def test_outputs_can_name_a_steps_output_by_path(tiny_dir, tiny_product):
     result = tiny_product.run("by_path")
     assert list(result.tables) == ["numeric"]
     assert result.tables["numeric"]["mean"].to_list() == [pytest.approx((34 + 51 + 29 + 62 + 45) / 5)]
+
+
+# -- one bad file is that file's problem, whatever is wrong with it ------------------------------
+
+HOSTILE = {
+    "not_utf8.yaml": (b"name: not_utf8\nversion: 1.0.0\ntitle: \"\xff\xfe\"\nsteps: [{id: s, query: people}]\n",
+                      "is not UTF-8 text"),
+    "huge_version.yaml": (("name: huge_version\nversion: 1.0." + "9" * 5000 + "\nsteps: [{id: s, query: people}]\n").encode(),
+                          "version: "),
+    "huge_number.yaml": (("name: huge_number\nversion: 1.0.0\nparameters: {n: {type: int, default: " + "9" * 5000
+                          + "}}\nsteps: [{id: s, query: people}]\n").encode(), "too many digits"),
+    "deep.yaml": (("name: deep\nversion: 1.0.0\ntitle: " + "[" * 5000 + "]" * 5000 + "\n").encode(), "nested"),
+}
+
+
+def test_a_hostile_protocol_file_is_reported_as_that_files_problem(product, tiny_dir):
+    files = {}
+    for name, (content, _) in HOSTILE.items():
+        files[name] = tiny_dir / "protocols" / name
+        files[name].write_bytes(content)
+    catalog = product.protocols()
+    assert catalog.names() == ["people_list"]
+    for name, (_, problem) in HOSTILE.items():
+        message = catalog.problems[str(files[name])]
+        assert message.startswith(str(files[name])) and problem in message, (name, message)
+        assert len(message) < 1000, "a problem names what is wrong, it does not echo the file"
+    assert product.run("people_list").tables["people"].height == 5
+    with pytest.raises(ManifestError, match="is not UTF-8 text"):
+        product.protocol("not_utf8")
