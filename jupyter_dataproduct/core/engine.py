@@ -15,7 +15,7 @@ from .errors import DataProductError, ParameterError, PluginError, ProtocolError
 from .manifest import Manifest
 from .parameters import BindContext, bind_value, bound_to_json, refuse_unknown
 from .plugins import PluginContext, PluginSpec, call_plugin
-from .protocol import ProtocolSpec, references_in
+from .protocol import ProtocolSpec, reference_of
 from .result import Result, is_chart
 from .snapshot import Snapshot
 
@@ -88,10 +88,10 @@ def provenance(manifest: Manifest, spec: ProtocolSpec, bound: dict[str, Any], sn
 
 
 def _resolve(value: Any, scope: dict[str, Any]) -> Any:
-    refs = references_in(value)
     if isinstance(value, str):
-        if refs:
-            return scope[refs[0]]
+        ref = reference_of(value)
+        if ref is not None:
+            return scope[ref]
         return value[1:] if value.startswith("$$") else value
     if isinstance(value, list):
         return [_resolve(v, scope) for v in value]

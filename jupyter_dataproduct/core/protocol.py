@@ -151,16 +151,30 @@ def version_key(version: str) -> tuple[int, ...]:
 _REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)$")
 
 
+def reference_of(text: str) -> str | None:
+    """The name a ``$name`` / ``$step.output`` string refers to, else None."""
+    match = _REF.match(text)
+    return match.group(1) if match else None
+
+
 def references_in(value: Any) -> list[str]:
-    """``$name`` references inside a step argument (strings, lists, dicts)."""
-    if isinstance(value, str):
-        match = _REF.match(value)
-        return [match.group(1)] if match else []
-    if isinstance(value, list):
-        return [r for v in value for r in references_in(v)]
-    if isinstance(value, dict):
-        return [r for v in value.values() for r in references_in(v)]
-    return []
+    """``$name`` references inside a step argument (strings, lists, dicts).
+
+    One pass over the value; a list or dict met again (shared, as YAML aliases or Python
+    callers can make) is not walked again, so the cost is linear in the distinct values."""
+    found: list[str] = []
+    seen: set[int] = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            ref = reference_of(item)
+            if ref is not None:
+                found.append(ref)
+        elif isinstance(item, (list, dict)) and id(item) not in seen:
+            seen.add(id(item))
+            pending.extend(reversed(list(item.values() if isinstance(item, dict) else item)))
+    return found
 
 
 @dataclass

@@ -198,6 +198,13 @@ def test_references_in_step_arguments():
     assert references_in("$$literal") == [] and references_in("costs $5") == [] and references_in("$a b") == []
 
 
+def test_the_reference_walk_visits_a_shared_value_once():
+    value: list = ["$a", "plain"]
+    for _ in range(64):  # 2**64 paths through 65 distinct lists: walked path by path, it never ends
+        value = [value, value]
+    assert references_in(value) == ["a"]
+
+
 # -- outputs contracts -------------------------------------------------------------------------
 
 
