@@ -124,6 +124,15 @@ class Product:
     def plugins(self) -> dict[str, PluginSpec]:
         return self.repository.plugins(self.manifest)
 
+    def problems(self) -> list[dict[str, str]]:
+        """Every protocol and plugin file that does not load: ``{"file", "kind", "message"}``.
+
+        The manifest itself raises when it is invalid (nothing else can be checked then)."""
+        catalog = self.protocols()
+        found = [{"file": f, "kind": "protocol", "message": m} for f, m in sorted(catalog.problems.items())]
+        plugin_problems = self.repository.plugin_problems(self.manifest)
+        return found + [{"file": f, "kind": "plugin", "message": m} for f, m in sorted(plugin_problems.items())]
+
     def parameter_schema(self, ref: str, snapshot: str = "latest") -> dict[str, Any]:
         """JSON Schema of a protocol's parameters: the contract forms and clients share."""
         spec = self.protocol(ref).spec
