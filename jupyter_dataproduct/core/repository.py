@@ -106,7 +106,7 @@ class Repository:
         files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
         stamp = _stamp([*files, self.root / "dataproduct.yaml"])
         if self._catalog is None or stamp != self._catalog_stamp:
-            self._catalog = load_protocols(folder, manifest.model, set(plugins))
+            self._catalog = load_protocols(folder, manifest.model, plugins)
             self._catalog_stamp = stamp
         return self._catalog
 
