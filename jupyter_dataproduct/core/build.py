@@ -21,6 +21,7 @@ import polars as pl
 
 from .._version import __version__
 from .checks import check_entity, check_references, raise_for_failures
+from .errors import SourceError
 from .hashing import sha256_file, sha256_json
 from .manifest import Manifest
 from .modelling import model_entity
@@ -98,7 +99,13 @@ def _write_entities(manifest: Manifest, product_dir: Path, work: Path, steps: St
         steps.begin(f"model {name}")
         if entity.source not in scanned:
             scanned[entity.source] = manifest.sources[entity.source].scan(product_dir)
-        modelled = model_entity(name, entity, scanned[entity.source])
+        try:
+            modelled = model_entity(name, entity, scanned[entity.source])
+        except pl.exceptions.PolarsError as exc:
+            raise SourceError(
+                f"Entity {name!r}: source {entity.source!r} could not be read: {_first_line(exc)}",
+                details={"entity": name, "source": entity.source},
+            ) from exc
         failures += check_entity(manifest.model, modelled)
         frames[name] = modelled.frame
         steps.finish(f"modelled {name}: {modelled.frame.height:,} rows")
@@ -192,3 +199,8 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

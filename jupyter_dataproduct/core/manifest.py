@@ -69,7 +69,8 @@ class Manifest(BaseModel):
     def config_for_hash(self) -> dict[str, Any]:
         """The part of the manifest that shapes snapshot content (not the prose)."""
         return {
-            "sources": {k: v.model_dump(exclude={"description"}) for k, v in self.sources.items()},
+            # allow_outside permits a path; it does not change what is read
+            "sources": {k: v.model_dump(exclude={"description", "allow_outside"}) for k, v in self.sources.items()},
             "model": self.model.model_dump(
                 exclude={"entities": {"__all__": {"title", "description"}}}
             ),

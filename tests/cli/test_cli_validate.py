@@ -47,3 +47,16 @@ def test_a_broken_manifest_is_still_one_error(cli, tiny_dir):
     (tiny_dir / "dataproduct.yaml").write_text("name: tiny\nversion: 1\n")
     shown = cli("validate", tiny_dir, ok=False)
     assert "version" in shown.output and "Traceback" not in shown.output
+
+
+def test_sources_outside_the_folder_are_named_by_validate(cli, tiny_dir, tmp_path):
+    (tmp_path / "shared.csv").write_text((tiny_dir / "data" / "visits.csv").read_text())
+    manifest = tiny_dir / "dataproduct.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "visits: {kind: csv, path: data/visits.csv}", f"visits: {{kind: csv, path: {tmp_path / 'shared.csv'}, allow_outside: true}}"))
+    shown = cli("validate", tiny_dir)
+    assert f"note: source visits reads {tmp_path / 'shared.csv'}, outside the product folder (allow_outside: true)" in shown.output
+    assert json.loads(cli("validate", tiny_dir, "--json").output)["sources_outside"] == {"visits": str(tmp_path / "shared.csv")}
+    manifest.write_text(manifest.read_text().replace(", allow_outside: true", ""))
+    refused = cli("validate", tiny_dir, ok=False)
+    assert "source" in refused.output and "sources.visits: Source path" in refused.output
