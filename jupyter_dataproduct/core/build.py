@@ -22,6 +22,7 @@ import polars as pl
 
 from .._version import __version__
 from .checks import check_entity, check_references, raise_for_failures
+from .disk import reporting_full_disk
 from .errors import SourceError
 from .hashing import sha256_file, sha256_json
 from .manifest import Manifest
@@ -58,6 +59,13 @@ def build_snapshot(
         steps.finish(f"fingerprinted source {name}")
     config_hash = sha256_json(manifest.config_for_hash())
     new_id = snapshot_id(config_hash, fingerprints)
+    with reporting_full_disk("the snapshot"):
+        return _build_in_tmp(manifest, product_dir, store, steps, new_id, config_hash, fingerprints, force)
+
+
+def _build_in_tmp(manifest: Manifest, product_dir: Path, store: SnapshotStore, steps: Steps, new_id: str,
+                  config_hash: str, fingerprints: dict[str, str], force: bool) -> BuildResult:
+    """Write the snapshot in its own tmp/ folder and publish it; the folder is gone afterwards."""
     work, lock = _start_work(store)  # also removes what earlier, killed builds left in tmp/
     try:
         if store.exists(new_id) and not force:
@@ -116,7 +124,8 @@ def _write_entities(manifest: Manifest, product_dir: Path, work: Path, steps: St
     for name, frame in frames.items():
         steps.begin(f"write {name}")
         relative = f"entities/{name}.parquet"
-        frame.write_parquet(work / relative, compression="zstd", statistics=True)
+        with reporting_full_disk("the snapshot", work):  # checked before the work folder is removed
+            frame.write_parquet(work / relative, compression="zstd", statistics=True)
         meta[name] = {
             "file": relative,
             "rows": frame.height,

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+from pathlib import Path
 from typing import Iterator
 
 from .errors import DiskFullError
 
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+LOW_SPACE = 256 * 1024  # bytes: below this, a failed write is taken to be for want of space
 _FULL_MESSAGES = ("No space left on device", "Disk quota exceeded", "File too large", "os error 28", "os error 122",
                   "os error 27")
 
@@ -32,15 +35,30 @@ def is_full_disk(exc: BaseException) -> bool:
     return False
 
 
+def nearly_full(folder: Path) -> bool:
+    """True when the file system holding ``folder`` has (almost) no space left."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < LOW_SPACE
+
+
 @contextlib.contextmanager
-def reporting_full_disk(what: str) -> Iterator[None]:
-    """Inside this block, a full disk raises DiskFullError naming ``what`` was being written."""
+def reporting_full_disk(what: str, where: Path | None = None) -> Iterator[None]:
+    """Inside this block, a full disk raises DiskFullError naming ``what`` was being written.
+
+    Some writers lose the system's message (polars may report a broken Parquet footer): give
+    ``where`` (the folder written to) and a failed write on a file system left without space
+    counts as a full disk too."""
     try:
         yield
     except DiskFullError:
         raise
     except Exception as exc:
-        if is_full_disk(exc):
+        if is_full_disk(exc) or (where is not None and nearly_full(where)):
             raise DiskFullError(
                 f"The disk is full: {what} could not be written. Nothing was half-written; free some space "
                 "(or raise the quota) and try again.",

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
+from jupyter_dataproduct.core.errors import DiskFullError
 from jupyter_dataproduct.core.product import Product
 
 
@@ -176,3 +178,15 @@ def test_leftovers_of_an_older_build_without_a_lock_are_cleaned(tiny_product):
     (leftover / "entities" / "people.parquet").write_bytes(b"PAR1")
     tiny_product.build()
     assert not leftover.exists()
+
+
+def test_a_build_on_a_full_disk_is_a_disk_full_error_and_leaves_nothing(write_product, small_disk):
+    product = large_product(write_product, 200_000)
+    disk = small_disk(product.store.root, "4m")
+    disk.fill(leave=500_000)  # room to start, not to finish
+    with pytest.raises(DiskFullError, match="The disk is full: the snapshot could not be written"):
+        product.build()
+    assert product.snapshots() == [] and not (product.store.snapshots_dir.exists() and any(product.store.snapshots_dir.iterdir()))
+    assert sorted(p.name for p in product.store.tmp_dir.iterdir()) == [".lock"]
+    disk.free()
+    assert product.build().snapshot.verify() == []

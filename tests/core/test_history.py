@@ -10,7 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from jupyter_dataproduct.core import history as history_module
-from jupyter_dataproduct.core.errors import ParameterError
+from jupyter_dataproduct.core.errors import DiskFullError, ParameterError
 from jupyter_dataproduct.core.history import HistoryEntryNotFoundError
 from jupyter_dataproduct.core.product import Product
 from jupyter_dataproduct.core.result import Result
@@ -188,3 +188,14 @@ def test_a_server_records_who_acted(tiny_product):
     newest, older = tiny_product.history.list()[:2]
     assert older.who == "token:4f2a"
     assert newest.who != "token:4f2a"
+
+
+def test_a_run_on_a_full_disk_says_so_and_leaves_no_half_entry(product, small_disk):
+    product.run("people", {"limit": 1})
+    disk = small_disk(product.history.root / "results", "1m")  # results fill up; entries stay readable
+    disk.fill(leave=0)
+    with pytest.raises(DiskFullError, match="the history entry of this run"):
+        product.run("people", {"limit": 2})
+    assert len(product.history.list()) == 1
+    assert [p.name for p in (product.history.root / "results").iterdir()] == [".filler"]
+    assert not [p for p in product.history.entries_dir.iterdir() if p.name.startswith(".")]
