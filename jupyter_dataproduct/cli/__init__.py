@@ -12,6 +12,7 @@ import traceback
 import click
 
 from .._version import __version__
+from ..core.disk import is_full_disk
 from ..core.errors import DataProductError
 from . import (
     artifacts, build, dictionary, diff, frame, history, init, plugins, protocols, run, schema, serve, snapshots, tag, test,
@@ -38,6 +39,10 @@ class DebuggableGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, not a traceback
             if ctx.meta.get("dataproduct.debug"):
                 traceback.print_exc(file=sys.stderr)
+            if is_full_disk(exc):  # a writer we do not wrap met a full disk: still the one message
+                click.secho("Error: The disk is full; nothing was half-written. Free some space and try again.",
+                            fg="red", err=True)
+                sys.exit(1)
             click.secho(f"Internal error: {type(exc).__name__}: {str(exc)[:300]} "
                         "(run with --debug for the traceback, and please report it)", fg="red", err=True)
             sys.exit(INTERNAL_ERROR_EXIT)

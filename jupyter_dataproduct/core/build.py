@@ -103,9 +103,9 @@ def _write_entities(manifest: Manifest, product_dir: Path, work: Path, steps: St
     scanned: dict[str, pl.LazyFrame] = {}
     for name, entity in manifest.model.entities.items():
         steps.begin(f"model {name}")
-        if entity.source not in scanned:
-            scanned[entity.source] = manifest.sources[entity.source].scan(product_dir)
         try:
+            if entity.source not in scanned:
+                scanned[entity.source] = manifest.sources[entity.source].scan(product_dir)
             modelled = model_entity(name, entity, scanned[entity.source])
         except pl.exceptions.PolarsError as exc:
             raise SourceError(

@@ -207,3 +207,9 @@ def test_an_unreadable_csv_is_a_source_error(write_product):
     product = product_with_source(write_product, "{kind: csv, path: people.csv}", {"people.csv": "id,name,score\n1,a,2,3,4\n"})
     with pytest.raises(SourceError, match="source 'people' could not be read"):
         product.build()
+
+
+def test_an_unreadable_json_source_is_a_source_error(write_product):
+    product = product_with_source(write_product, "{kind: json, path: people.json}", {"people.json": "[{\"id\": 1,"})
+    with pytest.raises(SourceError, match="source 'people' could not be read"):
+        product.build()
