@@ -70,6 +70,7 @@ class History:
         self.root = Path(root)
         self.entries_dir = self.root / "entries"
         self.results_dir = self.root / "results"
+        self._migrated = False
 
     # -- writing -------------------------------------------------------------------------
 
@@ -120,6 +121,8 @@ class History:
             raise ParameterError("Prune how much? Give --keep or --older-than (keep=N / older_than=timedelta).")
         if keep is not None and keep < 0:
             raise ParameterError(f"keep must be 0 or more, not {keep}.")
+        if not self._migrated:
+            self._migrate_legacy()  # before the lock below: migrating takes it too
         if not self.entries_dir.is_dir():
             return 0
         with exclusive_lock(self.root / ".lock"):
@@ -166,10 +169,29 @@ class History:
 
     def _names(self) -> list[str]:
         """Entry file names, newest first."""
+        if not self._migrated:
+            self._migrate_legacy()
         if not self.entries_dir.is_dir():
             return []
         return sorted((n for n in os.listdir(self.entries_dir) if n.endswith(_ENTRY_SUFFIX) and not n.startswith(".")),
                       reverse=True)
+
+    def _migrate_legacy(self) -> None:
+        """Move entries of older versions (``<id>/entry.json``, result in ``<id>/result/``) into
+        this layout, once: nothing recorded is lost."""
+        self._migrated = True
+        legacy = [p for p in self.root.glob("[0-9]*") if (p / "entry.json").is_file()] if self.root.is_dir() else []
+        if not legacy:
+            return
+        self.entries_dir.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.root / ".lock"):
+            for folder in legacy:
+                data = json.loads((folder / "entry.json").read_text())
+                stored = folder / "result"
+                digest = self._store_result(Result.load_from(stored)) if data.get("stored") and stored.is_dir() else None
+                data.update(stored=digest is not None, result=digest)
+                write_atomically(self.entries_dir / (data["id"] + _ENTRY_SUFFIX), json.dumps(data, separators=(",", ":")))
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _read(self, name: str) -> HistoryEntry:
         return self._entry(json.loads((self.entries_dir / name).read_text()))

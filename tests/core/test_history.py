@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from jupyter_dataproduct.core import history as history_module
 from jupyter_dataproduct.core.errors import DiskFullError, ParameterError
-from jupyter_dataproduct.core.history import HistoryEntryNotFoundError
+from jupyter_dataproduct.core.history import History, HistoryEntryNotFoundError
 from jupyter_dataproduct.core.product import Product
 from jupyter_dataproduct.core.result import Result
 
@@ -199,3 +199,31 @@ def test_a_run_on_a_full_disk_says_so_and_leaves_no_half_entry(product, small_di
     assert len(product.history.list()) == 1
     assert [p.name for p in (product.history.root / "results").iterdir()] == [".filler"]
     assert not [p for p in product.history.entries_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_history_written_by_an_older_version_is_kept(product):
+    """Older versions kept ``<id>/entry.json`` with the result beside it: read on first use."""
+    import json
+
+    result = product.run("people", {"limit": 2}, record=False)
+    legacy = product.history.root / "20240101T000000000-abcdef12"
+    result.save_to(legacy / "result")
+    (legacy / "entry.json").write_text(json.dumps({
+        "id": legacy.name, "when": "2024-01-01T00:00:00.000+00:00", "who": "bo", "provenance": result.provenance,
+        "stored": True, "summary": result.summary()["tables"]}))
+    newer = product.run("people", {"limit": 1})
+    entries = History(product.history.root).list()
+    assert [e.id for e in entries] == [newer.provenance["history_id"], legacy.name]
+    assert entries[1].who == "bo" and product.history_result(legacy.name).equals(result)
+    assert not legacy.exists()
+
+
+def test_pruning_migrates_an_older_history_first(product):
+    legacy = product.history.root / "20240101T000000000-abcdef12"
+    legacy.mkdir(parents=True)
+    result = product.run("people", {"limit": 1}, record=False)
+    (legacy / "entry.json").write_text(__import__("json").dumps({
+        "id": legacy.name, "when": "2024-01-01T00:00:00.000+00:00", "who": "bo", "provenance": result.provenance,
+        "stored": False, "summary": {}}))
+    assert History(product.history.root).prune(older_than=timedelta(days=1)) == 1
+    assert not legacy.exists() and History(product.history.root).list() == []
