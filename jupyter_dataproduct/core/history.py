@@ -2,7 +2,8 @@
 
 Each entry is one small JSON file (``entries/<id>.json``): when, who, the protocol and
 version, the snapshot, the bound parameters (cohorts as trees), a summary of the outputs
-and a reference to the result. Results are stored once per content (``results/<sha256>/``,
+and a reference to the result. Results (tables as Parquet, values and charts as gzipped
+JSON) are stored once per content (``results/<sha256>/``,
 so a run repeated a thousand times costs one copy) when they are small (``STORE_BYTES``);
 a larger result is not stored, and its provenance re-runs to the identical result.
 Entries and results appear by atomic rename, so a reader or a full disk never meets a torn
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import gzip
 import hashlib
 import io
 import json
@@ -28,6 +30,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import polars as pl
+
 from .disk import reporting_full_disk
 from .errors import DataProductError, ParameterError
 from .result import Result
@@ -36,6 +40,7 @@ from .snapshot import exclusive_lock, now_iso, write_atomically
 STORE_BYTES = 2_000_000  # results larger than this (as stored) are re-run from their provenance
 USER_ENV = "DATAPRODUCT_USER"
 _ENTRY_SUFFIX = ".json"
+_RESULT_FILE = "result.json.gz"
 
 
 class HistoryEntryNotFoundError(DataProductError):
@@ -163,9 +168,7 @@ class History:
         folder = self.results_dir / entry.result if entry.result else None
         if folder is None or not folder.is_dir():
             return None
-        result = Result.load_from(folder)
-        result.provenance = dict(entry.provenance)
-        return result
+        return _load_result(folder, entry.provenance)
 
     def _names(self) -> list[str]:
         """Entry file names, newest first."""
@@ -211,9 +214,18 @@ def _result_files(result: Result) -> dict[str, bytes]:
         buffer = io.BytesIO()
         table.write_parquet(buffer)
         files[f"tables/{name}.parquet"] = buffer.getvalue()
-    payload = {"provenance": {}, "tables": list(result.tables), "values": result.values, "charts": result.charts}
-    files["result.json"] = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
+    payload = {"tables": list(result.tables), "values": result.values, "charts": result.charts}
+    text = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
+    # Charts carry their data inline (a Kaplan-Meier chart is most of a survival result): gzip
+    # shrinks them ~10x. mtime=0 keeps equal results byte-equal, so they are stored once.
+    files[_RESULT_FILE] = gzip.compress(text, mtime=0)
     return files
+
+
+def _load_result(folder: Path, provenance: dict[str, Any]) -> Result:
+    payload = json.loads(gzip.decompress((folder / _RESULT_FILE).read_bytes()))
+    tables = {name: pl.read_parquet(folder / "tables" / f"{name}.parquet") for name in payload["tables"]}
+    return Result(provenance=dict(provenance), tables=tables, values=payload["values"], charts=payload["charts"])
 
 
 def _time_of(name: str) -> datetime:
