@@ -49,6 +49,14 @@ class Manifest(BaseModel):
         # YAML reads `version: 1.0` as a number; report it against the semver pattern.
         return str(value) if isinstance(value, (int, float)) else value
 
+    @field_validator("protocols", "plugins")
+    @classmethod
+    def _folder_inside(cls, value: str) -> str:
+        # Plugins are code the product runs: they come from the product's own repository.
+        if Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError(f"{value!r} must be a folder inside the product (a relative path without '..')")
+        return value
+
     @field_validator("owners", mode="before", json_schema_input_type=list[Owner | str])
     @classmethod
     def _owner_strings(cls, value: Any) -> Any:

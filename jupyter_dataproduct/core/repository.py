@@ -71,12 +71,13 @@ class Repository:
 
     def _reload_plugins(self, manifest: Manifest) -> None:
         folder = self._plugins_dir(manifest)
-        files = sorted(p for p in folder.glob("*") if p.suffix in PLUGIN_SUFFIXES) if folder.is_dir() else []
-        stamp = _stamp(files)
+        inside = self._inside(folder)
+        files = sorted(p for p in folder.glob("*") if p.suffix in PLUGIN_SUFFIXES) if inside and folder.is_dir() else []
+        stamp = _stamp(files) + str(inside)
         if stamp == self._plugins_stamp:
             return
         plugins: dict[str, PluginSpec] = {}
-        problems: dict[str, str] = {}
+        problems: dict[str, str] = {} if inside else {str(folder): _outside(folder)}
         prefix = "dataproduct_plugins_" + hashlib.sha1(str(folder).encode()).hexdigest()[:8]
         for file in files:
             try:
@@ -103,10 +104,14 @@ class Repository:
     def protocols(self, manifest: Manifest) -> ProtocolCatalog:
         plugins = self.plugins(manifest)
         folder = self.root / manifest.protocols
-        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
-        stamp = _stamp([*files, self.root / "dataproduct.yaml"])
+        inside = self._inside(folder)
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if inside and folder.is_dir() else []
+        stamp = _stamp([*files, self.root / "dataproduct.yaml"]) + str(inside)
         if self._catalog is None or stamp != self._catalog_stamp:
-            self._catalog = load_protocols(folder, manifest.model, plugins)
+            if inside:
+                self._catalog = load_protocols(folder, manifest.model, plugins)
+            else:
+                self._catalog = ProtocolCatalog(problems={str(folder): _outside(folder)})
             self._catalog_stamp = stamp
         return self._catalog
 
@@ -114,6 +119,15 @@ class Repository:
         if not ref:
             raise ProtocolNotFoundError("No protocol given.")
         return self.protocols(manifest).get(ref)
+
+
+    def _inside(self, folder: Path) -> bool:
+        """A symlink may not bring code or protocols in from outside the product folder."""
+        return folder.resolve().is_relative_to(self.root.resolve())
+
+
+def _outside(folder: Path) -> str:
+    return f"{folder}: leads outside the product folder (a symlink?); nothing in it is loaded."
 
 
 def _load_plugin_file(file: Path, prefix: str) -> list[PluginSpec]:
