@@ -56,7 +56,9 @@ def wait_for(page, predicate, timeout: float, what: str) -> dict:
 def test_run_all_cells_draws_every_chart_and_no_error(lab, page, screenshots):
     page.goto(lab.address("lab/tree/quickstart.ipynb"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell.currentWidget?.context?.path === 'quickstart.ipynb'"
+        " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel", timeout=60_000)
     wait_for(page, lambda s: s["kernel"] == "idle", 60, "the kernel to start")
 
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

@@ -8,22 +8,23 @@ import time
 
 from tests.readme import notebook_connect_line
 
-ACTIVE_CELL = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
+# The notebook at `path` (found among Lab's open documents, whichever is in front).
+NOTEBOOK = """(path) => {
+  const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === path);
   const kernel = panel?.sessionContext?.session?.kernel;
-  const cell = panel?.content?.activeCell;
+  const cell = panel?.content?.widgets?.[0];
   return {
-    path: panel?.context?.path, kernel: kernel ? kernel.status : 'none',
+    path: panel?.context?.path ?? null, kernel: kernel ? kernel.status : 'none',
     count: cell?.model?.executionCount ?? null,
     outputs: cell?.model?.outputs?.toJSON() ?? [],
   };
 }"""
 
 
-def wait_for(page, predicate, timeout: float, what: str) -> dict:
+def wait_for(page, path: str, predicate, timeout: float, what: str) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        state = page.evaluate(ACTIVE_CELL)
+        state = page.evaluate(NOTEBOOK, path)
         if predicate(state):
             return state
         assert time.monotonic() < deadline, f"timed out waiting for {what}: {json.dumps(state)[:2000]}"
@@ -33,17 +34,27 @@ def wait_for(page, predicate, timeout: float, what: str) -> dict:
 def test_the_readme_connect_line_works_in_a_new_notebook(lab, page, screenshots):
     page.goto(lab.address("lab"))
     page.wait_for_function("() => window.jupyterapp?.commands.hasCommand('notebook:create-new')", timeout=60_000)
+    # After Lab has restored its layout (it opens the quickstart it was started with).
     path = page.evaluate(
-        "async () => (await window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3', cwd: ''})).context.path"
+        "async () => { await window.jupyterapp.restored;"
+        " return (await window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3', cwd: ''})).context.path; }"
     )
     assert path.endswith(".ipynb") and "/" not in path  # created in Lab's root: examples/, beside actg175/
-    wait_for(page, lambda s: s["path"] == path and s["kernel"] == "idle", 120, "the new notebook's kernel")
+    wait_for(page, path, lambda s: s["path"] == path and s["kernel"] == "idle", 120, "the new notebook's kernel")
 
     code = f"%load_ext jupyter_dataproduct\n{notebook_connect_line()}"
-    page.evaluate(f"() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.setSource({json.dumps(code)})")
+    page.evaluate(
+        """([path, code]) => {
+          const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === path);
+          window.jupyterapp.shell.activateById(panel.id);
+          panel.content.activeCellIndex = 0;
+          panel.content.widgets[0].model.sharedModel.setSource(code);
+        }""",
+        [path, code],
+    )
+    page.wait_for_function("(path) => window.jupyterapp.shell.currentWidget?.context?.path === path", arg=path, timeout=30_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
-    state = wait_for(page, lambda s: s["count"] is not None and s["kernel"] == "idle", 120, "the cell to run")
-    assert state["path"] == path
+    state = wait_for(page, path, lambda s: s["count"] is not None and s["kernel"] == "idle", 120, "the cell to run")
     page.screenshot(path=str(screenshots / "readme-connect.png"))
 
     assert [o for o in state["outputs"] if o["output_type"] == "error"] == []
