@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ..core.errors import DataProductError
 from . import artifacts, frames, history, metadata, protocols
+from .auth import grants
 from .errors import ServeError
 from .openapi import openapi
 from .products import Registry
@@ -26,8 +27,12 @@ DEFAULT_PORT = 8750
 
 
 async def openapi_json(request: Request) -> Response:
-    served = list(request.app.state.registry)
-    return await json_from_thread(openapi, [p.name for p in served], [p.product for p in served])
+    """The API description as this token may see it (401 without a valid token): its
+    products, and run operations for the protocols it may run."""
+    found = grants(request)
+    names = [served.name for served, _ in found]
+    runnable = [(served.product, grant.allows_protocol) for served, grant in found if grant.allows("analyst")]
+    return await json_from_thread(openapi, names, runnable)
 
 
 def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS,

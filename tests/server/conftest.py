@@ -134,3 +134,26 @@ def http(base_url) -> Iterator[httpx.Client]:
 def headers(tokens) -> dict[str, dict[str, str]]:
     """``headers["analyst"]``: the Authorization header of each token."""
     return {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
+
+
+@pytest.fixture
+def serve_copy(served_dirs, tmp_path) -> Iterator:
+    """``serve_copy({"protocols/x.yaml": "..."}, **create_app_options)``: a copy of the built
+    ACTG product (its snapshots and tokens too) with extra files, on its own server; stopped
+    at the end of the test. Returns ``(base_url, folder)``."""
+    running: list[ServerThread] = []
+
+    def start(files: dict[str, str] | None = None, **options) -> tuple[str, Path]:
+        folder = tmp_path / f"copy{len(running)}"
+        shutil.copytree(served_dirs["actg175"], folder, ignore=shutil.ignore_patterns("arrow-cache"))
+        for relative, text in (files or {}).items():
+            (folder / relative).write_text(text)
+        server = ServerThread(create_app([folder], **options), free_port()).start()
+        running.append(server)
+        return server.url, folder
+
+    try:
+        yield start
+    finally:
+        for server in running:
+            server.stop()
