@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..core.limits import bounds_problem
 from .errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 MAX_BODY = 1_000_000  # bytes; parameters and cohort trees are small
@@ -34,9 +35,13 @@ async def read_json(request: Request, *, required: bool = True, default: Any = N
             raise BadRequestError("This request needs a JSON body.")
         return default
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise BadRequestError(f"The request body is not valid JSON: {str(exc)[:200]}") from None
+    problem = bounds_problem(value)  # before anything walks it (validation, error messages)
+    if problem:
+        raise BadRequestError(f"The request body {problem}.")
+    return value
 
 
 def expect_object(value: Any, what: str = "The request body") -> dict[str, Any]:
