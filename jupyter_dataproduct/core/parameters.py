@@ -8,6 +8,7 @@ JSON-able values (the bound parameters recorded in provenance) - or, for cohorts
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
@@ -214,8 +215,12 @@ def _bind_number(name: str, p: Parameter, value: Any, _: BindContext) -> int | f
         if isinstance(number, float) and not number.is_integer():
             raise _fail(name, value, kind)
         number = int(number)
+        if not -(2**63) <= number < 2**63:  # what a data column or an engine holds
+            raise _fail(name, value, "an integer of at most 64 bits")
     else:
         number = float(number)
+        if not math.isfinite(number):
+            raise _fail(name, value, "a finite number")
     if p.minimum is not None and number < p.minimum or p.maximum is not None and number > p.maximum:
         bounds = f"{kind} between {_bound(p.minimum, '-inf')} and {_bound(p.maximum, 'inf')}"
         raise _fail(name, value, bounds)
