@@ -208,8 +208,9 @@ class Product:
         stored = self.history.stored_result(entry)
         return stored if stored is not None else self.rerun(entry.provenance, record=False)
 
-    def save_history_entry(self, entry_id: str, name: str, *, overwrite: bool = False) -> ArtifactInfo:
-        return self.artifacts.save_result(name, self.history_result(entry_id), overwrite=overwrite)
+    def save_history_entry(self, entry_id: str, name: str, *, overwrite: bool = False, **access: Any) -> ArtifactInfo:
+        """Save an entry's result as an artifact (``access``: ``saved_by``, ``may_replace``; see ArtifactStore)."""
+        return self.artifacts.save_result(name, self.history_result(entry_id), overwrite=overwrite, **access)
 
     # -- cohorts as artifacts ---------------------------------------------------------------
 
@@ -225,14 +226,14 @@ class Product:
         return cohort_from_value(value, entity, model.entities[entity])
 
     def save_cohort(self, name: str, entity: str, value: Any, *, snapshot: str = "latest",
-                    description: str = "", overwrite: bool = False) -> ArtifactInfo:
+                    description: str = "", overwrite: bool = False, **access: Any) -> ArtifactInfo:
         cohort = self.cohort(entity, value)
         pinned = self.snapshot(snapshot)
         rows = pinned.scan(entity).filter(cohort.expression(self.manifest.model.entities[entity])).select(pl.len()).collect().item()
         provenance = {"product": self.name, "product_version": self.manifest.version, "snapshot": pinned.id,
                       "cohort": cohort.to_json()}
         return self.artifacts.save_cohort(name, cohort, provenance=provenance, rows=rows,
-                                          description=description, overwrite=overwrite)
+                                          description=description, overwrite=overwrite, **access)
 
     def _bind_context(self, snapshot: str) -> BindContext:
         def distinct_values(entity: str, column: str) -> list[Any]:

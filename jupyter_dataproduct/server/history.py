@@ -1,4 +1,6 @@
-"""Analysis history: every run, newest first; the result of an entry (stored, or re-run)."""
+"""Analysis history: every run, newest first; the result of an entry (stored, or re-run).
+
+A protocol-limited token sees only the entries of its protocols (:mod:`.access`)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .access import may_see
 from .auth import Call, endpoint
 from .requests import query_int, tables_format
 from .responses import json_from_thread
@@ -16,7 +19,14 @@ from .wire import encode_result
 @endpoint("reader")
 async def list_history(call: Call) -> Response:
     limit = query_int(call.request, "limit", minimum=1, maximum=100_000)
-    return await json_from_thread(call.transport.history, limit)
+    if call.grant.protocols is None:
+        return await json_from_thread(call.transport.history, limit)
+
+    def visible() -> list[dict[str, Any]]:
+        entries = [e for e in call.transport.history(None) if may_see(call.grant, e["provenance"])]
+        return entries[:limit] if limit is not None else entries
+
+    return await json_from_thread(visible)
 
 
 @endpoint("analyst")

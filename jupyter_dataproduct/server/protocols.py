@@ -42,7 +42,7 @@ async def run_protocol(call: Call) -> Response:
 
 @endpoint("reader")
 async def list_plugins(call: Call) -> Response:
-    return await json_from_thread(call.transport.plugins)
+    return await json_from_thread(lambda: [p for p in call.transport.plugins() if call.grant.allows_protocol(p["name"])])
 
 
 @endpoint("analyst")
