@@ -7,7 +7,9 @@ Layout under the store folder::
 
 An object is written completely in a temporary folder and renamed into place; then the
 name file is replaced atomically. A crash at any point leaves the old artifact (or none)
-readable, never a torn one. Names are validated: no path tricks.
+readable, never a torn one. A reader that finds the object it was reading removed by an
+overwrite reads the name again: it gets the old artifact or the new one, never neither.
+Names are validated: no path tricks.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class ArtifactPermissionError(DataProductError):
     def __init__(self, message: str = "This token is not allowed to do this.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
 
+
+class _MissingObject(ArtifactNotFoundError):
+    """A name whose object is not there (removed by an overwrite after the name was read)."""
+
+
+READ_ATTEMPTS = 20  # re-reads of a name whose object an overwrite removed mid-read
 
 MayChange = Callable[["ArtifactInfo"], bool]  # whether the caller may replace / delete an existing artifact
 
@@ -98,7 +106,17 @@ class ArtifactStore:
         return sorted(found, key=lambda a: a.created, reverse=True)
 
     def info(self, name: str) -> ArtifactInfo:
-        folder = self._object_folder(name)
+        return self._reading(name, lambda folder: self._info_at(name, folder))
+
+    def read(self, name: str) -> tuple[ArtifactInfo, Cohort | pl.DataFrame | Result]:
+        """An artifact's description and value, both of the same version."""
+        def both(folder: Path) -> tuple[ArtifactInfo, Any]:
+            info = self._info_at(name, folder)
+            return info, self._value_at(name, info)
+
+        return self._reading(name, both)
+
+    def _info_at(self, name: str, folder: Path) -> ArtifactInfo:
         meta = json.loads((folder / ARTIFACT_FILE).read_text())
         return ArtifactInfo(
             name=name,
@@ -138,7 +156,9 @@ class ArtifactStore:
         return self._save(name, "result", write, result.provenance, description, overwrite, saved_by, may_replace)
 
     def load(self, name: str) -> Cohort | pl.DataFrame | Result:
-        info = self.info(name)
+        return self.read(name)[1]
+
+    def _value_at(self, name: str, info: ArtifactInfo) -> Cohort | pl.DataFrame | Result:
         if info.kind == "cohort":
             data = json.loads((info.path / "cohort.json").read_text())
             return Cohort(entity=data["entity"], tree=data["tree"], text=data.get("text"), artifact=name)
@@ -147,11 +167,9 @@ class ArtifactStore:
         return Result.load_from(info.path / "result")
 
     def load_cohort(self, name: str) -> Cohort:
-        value = self.load(name)
+        info, value = self.read(name)
         if not isinstance(value, Cohort):
-            raise ArtifactError(
-                f"Artifact {name!r} is a {self.info(name).kind}, not a cohort.", details={"name": name}
-            )
+            raise ArtifactError(f"Artifact {name!r} is a {info.kind}, not a cohort.", details={"name": name})
         return value
 
     def delete(self, name: str, *, may_delete: MayChange | None = None) -> None:
@@ -166,6 +184,21 @@ class ArtifactStore:
 
     # -- internals ----------------------------------------------------------------------
 
+    def _reading(self, name: str, read: Callable[[Path], Any]) -> Any:
+        """``read(object folder)`` of the name's current object; when an overwrite removes
+        that object mid-read, again with the object the name now points to."""
+        for _ in range(READ_ATTEMPTS):
+            try:
+                folder = self._object_folder(name)
+            except _MissingObject:
+                continue  # read the old id, whose object an overwrite just removed (or a dangling name)
+            try:
+                return read(folder)
+            except (OSError, pl.exceptions.ComputeError):
+                if self._pointer(name) == folder.name:
+                    raise  # the name still points here: a real error, not a race with a writer
+        return read(self._object_folder(name))
+
     def _object_folder(self, name: str) -> Path:
         validate_artifact_name(name)
         try:
@@ -177,8 +210,14 @@ class ArtifactStore:
             ) from None
         folder = self.objects / object_id
         if not (folder / ARTIFACT_FILE).is_file():
-            raise ArtifactNotFoundError(f"Artifact {name!r} is missing its data.", details={"name": name})
+            raise _MissingObject(f"Artifact {name!r} is missing its data.", details={"name": name})
         return folder
+
+    def _pointer(self, name: str) -> str | None:
+        try:
+            return (self.names / name).read_text().strip()
+        except FileNotFoundError:
+            return None
 
     def _names(self) -> list[str]:
         return [p.name for p in self.names.iterdir() if NAME.match(p.name)] if self.names.is_dir() else []
@@ -216,7 +255,9 @@ class ArtifactStore:
             write_atomically(self.names / name, object_id + "\n")
         if previous and previous != object_id:
             shutil.rmtree(self.objects / previous, ignore_errors=True)
-        return self.info(name)
+        # What was saved, from memory: a concurrent overwrite or delete may already have replaced it.
+        return ArtifactInfo(name=name, kind=kind, created=meta["created"], provenance=provenance, description=description,
+                            summary=meta["summary"], path=self.objects / object_id, saved_by=saved_by)
 
     @property
     def _lock_file(self) -> Path:
