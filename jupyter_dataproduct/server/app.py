@@ -15,6 +15,7 @@ from starlette.routing import Route
 from ..core.errors import DataProductError
 from . import artifacts, frames, history, metadata, protocols
 from .auth import grants
+from .connections import DEFAULT_KEEP_ALIVE, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 from .errors import ServeError
 from .openapi import openapi
 from .products import Registry
@@ -79,9 +80,17 @@ def listening_socket(host: str, port: int) -> Any:
 
 
 def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          log_level: str = "info", announce: Any = None, arrow_cache: bool = True) -> None:
-    """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served."""
+          log_level: str = "info", announce: Any = None, arrow_cache: bool = True,
+          read_timeout: float = DEFAULT_READ_TIMEOUT, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+          keep_alive: int = DEFAULT_KEEP_ALIVE) -> None:
+    """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served.
+
+    ``read_timeout``: seconds a client has to send a whole request; ``max_connections``:
+    open connections at most (see :mod:`.connections`); ``keep_alive``: seconds an idle
+    connection stays open."""
     import uvicorn
+
+    from .connections import guarded_protocol
 
     app = create_app(paths, arrow_cache=arrow_cache)
     listener = listening_socket(host, port)
@@ -92,5 +101,6 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
         if announce:
             announce(f"Serving {served.name} at http://{host}:{port}/api/products/{served.name}{hint}")
     config = uvicorn.Config(app, log_level=log_level, server_header=False, proxy_headers=False,
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, timeout_keep_alive=keep_alive,
+                            http=guarded_protocol(read_timeout, max_connections))
     uvicorn.Server(config).run(sockets=[listener])
