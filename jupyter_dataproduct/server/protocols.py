@@ -42,7 +42,19 @@ async def run_protocol(call: Call) -> Response:
 
 @endpoint("reader")
 async def list_plugins(call: Call) -> Response:
-    return await json_from_thread(lambda: [p for p in call.transport.plugins() if call.grant.allows_protocol(p["name"])])
+    """The plugins this token may see, their files named inside the product (never the server's folders)."""
+    root = call.product.path
+    return await json_from_thread(lambda: [{**p, "file": _inside(p.get("file"), root)} for p in call.transport.plugins()
+                                           if call.grant.allows_protocol(p["name"])])
+
+
+def _inside(file: Any, root: Path) -> str | None:
+    if not file:
+        return None
+    try:
+        return Path(file).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return Path(str(file)).name  # outside the product (a built-in's module): its name only
 
 
 @endpoint("analyst")

@@ -454,3 +454,11 @@ def test_survival_grouped_by_its_event_column_is_not_a_server_error(http, header
     # Found by fuzzing: the group column was selected twice when it was the event column.
     response = http.post(f"{P}/protocols/survival/run", json={"group": "cens"}, headers=headers["analyst"])
     assert response.status_code == 200, response.text
+
+
+def test_plugins_are_listed_with_paths_inside_the_product(http, headers, served_dirs):
+    response = http.get(f"{P}/plugins", headers=headers["reader"])
+    plugins = {p["name"]: p for p in response.json()}
+    assert plugins["cd4_response"]["file"] == "plugins/cd4_response.py"
+    assert plugins["survival"]["builtin"] and not str(plugins["survival"]["file"] or "").startswith("/")
+    assert str(served_dirs["actg175"]) not in response.text and '"/' not in response.text
