@@ -54,6 +54,7 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
         DataProductError: on_error, HTTPException: on_error, pl.exceptions.PolarsError: on_error, Exception: on_error,
     }
     app = Starlette(routes=routes, exception_handlers=handlers)
+    app.router.redirect_slashes = False  # a redirect would be built from the client's Host header
     app.state.registry = registry
     app.state.max_body = max_body
     app.state.chunk_rows = chunk_rows

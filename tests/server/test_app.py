@@ -462,3 +462,12 @@ def test_plugins_are_listed_with_paths_inside_the_product(http, headers, served_
     assert plugins["cd4_response"]["file"] == "plugins/cd4_response.py"
     assert plugins["survival"]["builtin"] and not str(plugins["survival"]["file"] or "").startswith("/")
     assert str(served_dirs["actg175"]) not in response.text and '"/' not in response.text
+
+
+def test_the_host_header_is_never_reflected(base_url, headers):
+    import httpx
+
+    for path in (f"{P}/", f"{P}/snapshots/", "/api/health/"):
+        response = httpx.get(f"{base_url}{path}", headers={**headers["reader"], "Host": "evil.example"}, follow_redirects=False)
+        assert "evil.example" not in response.headers.get("location", "") and "evil.example" not in response.text
+        assert response.status_code in (401, 404), (path, response.status_code)
