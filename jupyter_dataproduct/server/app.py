@@ -20,6 +20,7 @@ from .errors import ServeError
 from .openapi import openapi
 from .products import Registry
 from .requests import MAX_BODY
+from .runs import RunBudget, RunWorkers
 from .responses import json_from_thread, on_error
 from .streams import CHUNK_ROWS
 
@@ -37,11 +38,13 @@ async def openapi_json(request: Request) -> Response:
 
 
 def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS,
-               arrow_cache: bool = True) -> Starlette:
+               arrow_cache: bool = True, run_budget: RunBudget | None = RunBudget()) -> Starlette:
     """A Starlette app serving the products in ``paths`` (folders), each under its manifest name.
 
     ``arrow_cache``: whole entities requested as Arrow are kept as Arrow IPC stream files in
     each product's store (``arrow-cache/``) and sent from there (see :mod:`.arrow_cache`).
+    ``run_budget``: the time and memory one run may use, in worker processes (see
+    :mod:`.runs`); ``None`` runs in the server's process, without a budget.
 
     No CORS headers are sent: browsers on other origins cannot call the API.
     """
@@ -58,6 +61,8 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
     app.state.registry = registry
     app.state.max_body = max_body
     app.state.chunk_rows = chunk_rows
+    served = [(str(p.product.path), str(p.product.store.root)) for p in registry]
+    app.state.run_workers = RunWorkers(run_budget, served) if run_budget is not None else None
     return app
 
 
@@ -83,7 +88,7 @@ def listening_socket(host: str, port: int) -> Any:
 def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           log_level: str = "info", announce: Any = None, arrow_cache: bool = True,
           read_timeout: float = DEFAULT_READ_TIMEOUT, max_connections: int = DEFAULT_MAX_CONNECTIONS,
-          keep_alive: int = DEFAULT_KEEP_ALIVE) -> None:
+          keep_alive: int = DEFAULT_KEEP_ALIVE, run_budget: RunBudget | None = RunBudget()) -> None:
     """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served.
 
     ``read_timeout``: seconds a client has to send a whole request; ``max_connections``:
@@ -93,7 +98,7 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
 
     from .connections import guarded_protocol
 
-    app = create_app(paths, arrow_cache=arrow_cache)
+    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget)
     listener = listening_socket(host, port)
     port = listener.getsockname()[1]
     for served in app.state.registry:
@@ -104,4 +109,8 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
     config = uvicorn.Config(app, log_level=log_level, server_header=False, proxy_headers=False,
                             timeout_graceful_shutdown=5, timeout_keep_alive=keep_alive,
                             http=guarded_protocol(read_timeout, max_connections))
-    uvicorn.Server(config).run(sockets=[listener])
+    try:
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        if app.state.run_workers is not None:
+            app.state.run_workers.close()

@@ -23,6 +23,7 @@ from .errors import BadRequestError
 from .protocols import check_provenance
 from .requests import expect_object, field, read_json
 from .responses import json_from_thread, json_response
+from .runs import run_in_budget
 from .wire import encode_result, encode_table
 
 
@@ -82,9 +83,10 @@ async def save_artifact(call: Call) -> Response:
                         raise
                 else:
                     call.require_protocol(entry.provenance["protocol"])
-                    return product.save_history_entry(entry.id, name, overwrite=overwrite, **access).to_json()
+                    result = run_in_budget(call, "history_result", entry)
+                    return product.artifacts.save_result(name, result, overwrite=overwrite, **access).to_json()
             call.require_protocol(provenance["protocol"])
-            result = product.rerun(provenance, record=False)
+            result = run_in_budget(call, "rerun", provenance, record=False)
             return product.artifacts.save_result(name, result, overwrite=overwrite, **access).to_json()
 
         return await json_from_thread(work, status=201)

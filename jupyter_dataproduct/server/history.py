@@ -13,6 +13,7 @@ from .access import may_see
 from .auth import Call, endpoint
 from .requests import query_int, tables_format
 from .responses import json_from_thread
+from .runs import run_in_budget
 from .wire import encode_result
 
 
@@ -37,7 +38,7 @@ async def history_result(call: Call) -> Response:
     def work() -> dict[str, Any]:
         entry = call.product.history.get(entry_id)
         call.require_protocol(entry.provenance["protocol"])
-        return encode_result(call.product.history_result(entry), tables)
+        return encode_result(run_in_budget(call, "history_result", entry), tables)
 
     return await json_from_thread(work)
 

@@ -31,6 +31,8 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_response(exc: DataProductError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="dataproduct"'} if exc.http_status == 401 else None
+    if exc.http_status == 503:
+        headers = {"Retry-After": "60"}
     return json_response({"error": exc.to_dict()}, exc.http_status, headers)
 
 
