@@ -93,6 +93,34 @@ def protocol_paths(product: Any, allows: Callable[[str], bool] = lambda name: Tr
     return paths
 
 
+def _add_links(paths: dict[str, Any], p: str) -> None:
+    """OpenAPI links between operations (a run's history entry, a saved artifact, a listed
+    snapshot), so clients and stateful fuzzers can follow one answer to the next request."""
+    ids = {(f"{p}/history/{{entry}}/result", "get"): "historyResult", (f"{p}/rerun", "post"): "rerun",
+           (f"{p}/artifacts/{{artifact}}", "get"): "loadArtifact", (f"{p}/artifacts/{{artifact}}", "delete"): "deleteArtifact",
+           (f"{p}/snapshots/{{ref}}", "get"): "snapshotDetail"}
+    for (path, method), operation_id in ids.items():
+        paths[path][method]["operationId"] = operation_id
+    for path, item in paths.items():
+        if not path.startswith("/api/products/") or not (path.endswith("/run") or path == f"{p}/rerun"):
+            continue
+        # A protocol's own run operation names its product in the path itself.
+        name = "$request.path.name" if "{name}" in path else path.split("/")[3]
+        item["post"]["responses"]["200"]["links"] = {
+            "HistoryResult": {"operationId": "historyResult",
+                              "parameters": {"name": name, "entry": "$response.body#/provenance/history_id"}},
+            "Rerun": {"operationId": "rerun", "parameters": {"name": name}, "requestBody": "$response.body#/provenance"},
+        }
+    artifact = {"name": "$request.path.name", "artifact": "$request.path.artifact"}
+    paths[f"{p}/artifacts/{{artifact}}"]["put"]["responses"]["201"]["links"] = {
+        "Load": {"operationId": "loadArtifact", "parameters": artifact},
+        "Delete": {"operationId": "deleteArtifact", "parameters": artifact},
+    }
+    paths[f"{p}/snapshots"]["get"]["responses"]["200"]["links"] = {
+        "Detail": {"operationId": "snapshotDetail", "parameters": {"name": "$request.path.name", "ref": "$response.body#/0/id"}},
+    }
+
+
 def _rewrite_refs(node: Any) -> Any:
     if isinstance(node, dict):
         return {k: ("#/components/schemas/cohort_tree" if k == "$ref" and v == "#/$defs/cohort_tree" else _rewrite_refs(v))
@@ -211,6 +239,7 @@ def openapi(names: list[str] | None = None,
     }
     for product, allows in products or []:
         paths.update(protocol_paths(product, allows))
+    _add_links(paths, p)
     return {
         "openapi": "3.1.0",
         "info": {"title": "jupyter-dataproduct server", "version": __version__,
