@@ -21,7 +21,7 @@ from .access import may_change, may_see, owner, require_seeing
 from .auth import Call, endpoint
 from .errors import BadRequestError
 from .protocols import check_provenance
-from .requests import expect_object, field, read_json
+from .requests import expect_object, field, read_json, tables_format
 from .responses import json_from_thread, json_response
 from .runs import run_in_budget
 from .wire import encode_result, encode_table
@@ -35,6 +35,7 @@ async def list_artifacts(call: Call) -> Response:
 @endpoint("reader")
 async def load_artifact(call: Call) -> Response:
     name = call.request.path_params["artifact"]
+    tables = tables_format(call.request)  # ?tables=json: rows, for clients without Arrow
 
     def work() -> dict[str, Any]:
         meta, value = call.transport.load_artifact(name)
@@ -42,9 +43,9 @@ async def load_artifact(call: Call) -> Response:
         if isinstance(value, Cohort):
             encoded: Any = value.to_json()
         elif isinstance(value, Result):
-            encoded = encode_result(value)
+            encoded = encode_result(value, tables)
         else:
-            encoded = encode_table(value)
+            encoded = encode_table(value, tables)
         return {"artifact": meta, "kind": meta["kind"], "value": encoded}
 
     return await json_from_thread(work)

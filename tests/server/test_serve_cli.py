@@ -64,7 +64,7 @@ def closed_by_server(sock: socket.socket) -> bool:
 
 
 def test_half_sent_requests_are_timed_out(served_dirs, tokens, tmp_path):
-    with dataproduct_serve(served_dirs["actg175"], "--read-timeout", "1", log=tmp_path / "log") as base:
+    with dataproduct_serve(served_dirs["actg175"], options=("--read-timeout", "1"), log=tmp_path / "log") as base:
         slow = [half_sent(base) for _ in range(10)]  # headers never finished
         body = (f"POST /api/products/actg175/rerun HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tokens['admin']}\r\n"
                 "Content-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"a\"")
@@ -78,7 +78,7 @@ def test_half_sent_requests_are_timed_out(served_dirs, tokens, tmp_path):
 
 
 def test_a_connection_flood_does_not_lock_out_other_clients(served_dirs, tmp_path):
-    with dataproduct_serve(served_dirs["actg175"], "--max-connections", "20", "--read-timeout", "60",
+    with dataproduct_serve(served_dirs["actg175"], options=("--max-connections", "20", "--read-timeout", "60"),
                            log=tmp_path / "log") as base:
         flood = [half_sent(base) for _ in range(60)]
         try:
