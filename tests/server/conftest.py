@@ -61,6 +61,9 @@ class ServerThread:
         if self.thread.is_alive():  # a stuck connection: stop waiting for it
             self.server.force_exit = True
             self.thread.join(5)
+        workers = getattr(self.config.app.state, "run_workers", None)
+        if workers is not None:  # the run worker processes go with their server
+            workers.close()
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +148,7 @@ def serve_copy(served_dirs, tmp_path) -> Iterator:
 
     def start(files: dict[str, str] | None = None, **options) -> tuple[str, Path]:
         folder = tmp_path / f"copy{len(running)}"
-        shutil.copytree(served_dirs["actg175"], folder, ignore=shutil.ignore_patterns("arrow-cache"))
+        shutil.copytree(served_dirs["actg175"], folder, ignore=shutil.ignore_patterns("arrow-cache", "history"))
         for relative, text in (files or {}).items():
             (folder / relative).write_text(text)
         server = ServerThread(create_app([folder], **options), free_port()).start()
