@@ -8,14 +8,19 @@ free again at once. The caller gets a clear error: 422 ``run_budget_exceeded`` w
 needed more time or memory than the server allows a run, 503 ``server_busy`` (with
 ``Retry-After``) when every worker stayed busy for ``queue_seconds``.
 
-Workers start on first use, from a fork server that has the engine already imported, and
-they exit with the server.
+Workers are fresh Python processes (not forks: the server may live in a process whose
+state a fork would copy, such as a notebook kernel), started on first use, talking to the
+server over a socket pair; they exit when the server goes away.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
+import os
+import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,12 +64,25 @@ STARTUP_SECONDS = 180.0  # for a worker to start and load the products (not part
 
 
 class _Worker:
-    def __init__(self, context: Any, memory_mb: int | None, products: list[tuple[str, str]]) -> None:
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve_runs, args=(child, memory_mb, products), daemon=True,
-                                       name="dataproduct-run-worker")
-        self.process.start()
-        child.close()
+    def __init__(self, memory_mb: int | None, products: list[tuple[str, str]]) -> None:
+        from multiprocessing.connection import Connection
+
+        ours, theirs = socket.socketpair()
+        code = ("import sys, json; sys.path[:0] = json.loads(sys.argv[2]); "
+                "from jupyter_dataproduct.server.runs import worker_main; worker_main(int(sys.argv[1]))")
+        self.process = subprocess.Popen([sys.executable, "-c", code, str(theirs.fileno()), json.dumps(sys.path)],
+                                        pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.conn.send((memory_mb, products))
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.process.poll()
 
     def wait_ready(self) -> bool:
         """Wait until the worker has loaded the products (its plugins and protocols)."""
@@ -75,7 +93,7 @@ class _Worker:
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(5)
+        self.process.wait(10)
         self.conn.close()
 
 
@@ -85,8 +103,6 @@ class RunWorkers:
     def __init__(self, budget: RunBudget, products: list[tuple[str, str]] | None = None) -> None:
         self.budget = budget
         self.products = list(products or [])  # (folder, store) of each served product, loaded by every worker
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["jupyter_dataproduct.core.product"])
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max(1, budget.workers))
@@ -108,7 +124,7 @@ class RunWorkers:
                 done = worker.conn.poll(self.budget.seconds)
                 outcome = worker.conn.recv() if done else None
             except (EOFError, OSError, BrokenPipeError):
-                outcome = ("died", worker.process.exitcode)
+                outcome = ("died", worker.exitcode)
             if outcome is None or outcome[0] in ("died", "memory"):
                 worker.kill()
                 threading.Thread(target=self._replace, name="dataproduct-run-worker-start", daemon=True).start()
@@ -131,7 +147,7 @@ class RunWorkers:
         with self._lock:
             while self._idle:
                 worker = self._idle.pop()
-                if worker.process.is_alive():
+                if worker.alive:
                     return worker
                 worker.kill()
         worker = self._start()
@@ -140,10 +156,10 @@ class RunWorkers:
         return worker
 
     def _start(self) -> _Worker | None:
-        worker = _Worker(self._context, self.budget.memory_mb, self.products)
+        worker = _Worker(self.budget.memory_mb, self.products)
         if worker.wait_ready():
             return worker
-        log.error("A run worker did not start (exit code %s)", worker.process.exitcode)
+        log.error("A run worker did not start (exit code %s)", worker.exitcode)
         worker.kill()
         return None
 
@@ -182,6 +198,18 @@ def run_in_budget(call: Any, method: str, *args: Any, **kwargs: Any) -> Any:
 
 
 # -- in the worker process ---------------------------------------------------------------------
+
+
+def worker_main(fd: int) -> None:
+    """A worker process's entry point: serve runs over the socket ``fd`` from the server."""
+    from multiprocessing.connection import Connection
+
+    conn = Connection(fd)
+    try:
+        memory_mb, served = conn.recv()
+    except (EOFError, OSError):
+        return
+    _serve_runs(conn, memory_mb, served)
 
 
 def _serve_runs(conn: Any, memory_mb: int | None, served: list[tuple[str, str]]) -> None:

@@ -47,3 +47,13 @@ def test_a_run_past_its_time_or_memory_budget_is_stopped_and_the_worker_freed(se
 def test_errors_inside_a_worker_keep_their_code_and_status(http, headers):
     response = http.post(f"{P}/protocols/cd4_response/run", json={"threshold": 5000}, headers=headers["analyst"])
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_runs_work_from_a_process_whose_main_module_is_not_a_file(serve_copy, headers, monkeypatch):
+    # Inside IPython (a notebook, the kernel tests) __main__ has no __spec__; workers must still start.
+    import sys
+
+    monkeypatch.delattr(sys.modules["__main__"], "__spec__", raising=False)
+    base, _ = serve_copy()
+    response = httpx.post(f"{base}{P}/protocols/survival/run", json={}, headers=headers["analyst"], timeout=120)
+    assert response.status_code == 200, response.text[:300]
