@@ -30,14 +30,14 @@ def hungry(megabytes: int = 4000) -> dict:
 
 def test_a_run_past_its_time_or_memory_budget_is_stopped_and_the_worker_freed(serve_copy, headers):
     base, _ = serve_copy({"plugins/greedy.py": GREEDY},
-                         run_budget=RunBudget(seconds=5, memory_mb=2048, workers=1, queue_seconds=5))
+                         run_budget=RunBudget(seconds=8, memory_mb=2048, workers=1, queue_seconds=5))
     with httpx.Client(base_url=base, headers=headers["analyst"], timeout=60) as http:
-        warm = http.post(f"{P}/protocols/survival/run", json={})  # starts the one worker
+        warm = http.post(f"{P}/plugins/sleepy/run", json={"seconds": 0})  # starts the one worker
         assert warm.status_code == 200, warm.text[:300]
         slow = http.post(f"{P}/plugins/sleepy/run", json={"seconds": 60})
         assert slow.status_code == 422 and slow.json()["error"]["code"] == "run_budget_exceeded"
-        assert "longer than 5 s" in slow.json()["error"]["message"]
-        again = http.post(f"{P}/protocols/survival/run", json={})
+        assert "longer than 8 s" in slow.json()["error"]["message"]
+        again = http.post(f"{P}/plugins/sleepy/run", json={"seconds": 0})
         assert again.status_code == 200, again.text[:300]  # the one worker is free again
         greedy = http.post(f"{P}/plugins/hungry/run", json={"megabytes": 4000})
         assert greedy.status_code == 422 and "2,048 MB" in greedy.json()["error"]["message"], greedy.text[:300]
