@@ -17,15 +17,34 @@ from .runs import run_in_budget
 from .wire import encode_result
 
 
+PAGE = 100  # entries per page when the request gives no ?limit=
+
+
 @endpoint("reader")
 async def list_history(call: Call) -> Response:
-    limit = query_int(call.request, "limit", minimum=1, maximum=100_000)
+    """Newest first, one page at a time (``?limit=`` entries from ``?offset=``); a protocol-limited
+    token's pages hold only the entries of its protocols."""
+    limit = query_int(call.request, "limit", minimum=1, maximum=100_000) or PAGE
+    offset = query_int(call.request, "offset", minimum=0) or 0
     if call.grant.protocols is None:
-        return await json_from_thread(call.transport.history, limit)
+        return await json_from_thread(call.transport.history, limit, offset)
 
     def visible() -> list[dict[str, Any]]:
-        entries = [e for e in call.transport.history(None) if may_see(call.grant, e["provenance"])]
-        return entries[:limit] if limit is not None else entries
+        found: list[dict[str, Any]] = []
+        skipped = start = 0
+        while len(found) < limit:
+            page = call.transport.history(PAGE * 5, start)
+            if not page:
+                break
+            start += len(page)
+            for entry in page:
+                if not may_see(call.grant, entry["provenance"]):
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                elif len(found) < limit:
+                    found.append(entry)
+        return found
 
     return await json_from_thread(visible)
 

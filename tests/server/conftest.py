@@ -140,14 +140,37 @@ def headers(tokens) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def serve_copy(served_dirs, tmp_path) -> Iterator:
-    """``serve_copy({"protocols/x.yaml": "..."}, **create_app_options)``: a copy of the built
+def serve_copy(tmp_path) -> Iterator:
+    """``serve_copy(prepare)``: a fresh built copy of the ACTG example, changed by ``prepare(folder)``,
+    served by its own server; yields ``(base_url, admin_headers, folder)``. Stopped at the end."""
+    running: list[ServerThread] = []
+
+    def start(prepare=None) -> tuple[str, dict[str, str], Path]:
+        folder = tmp_path / f"actg175_{len(running)}"
+        shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".dataproduct"))
+        Product.open(folder).build()
+        if prepare is not None:
+            prepare(folder)
+        token = create_token(folder, "admin")
+        running.append(ServerThread(create_app([folder]), free_port()).start())
+        return running[-1].url, {"Authorization": f"Bearer {token}"}, folder
+
+    try:
+        yield start
+    finally:
+        for server in running:
+            server.stop()
+
+
+@pytest.fixture
+def serve_variant(served_dirs, tmp_path) -> Iterator:
+    """``serve_variant({"protocols/x.yaml": "..."}, **create_app_options)``: a copy of the built
     ACTG product (its snapshots and tokens too) with extra files, on its own server; stopped
     at the end of the test. Returns ``(base_url, folder)``."""
     running: list[ServerThread] = []
 
     def start(files: dict[str, str] | None = None, **options) -> tuple[str, Path]:
-        folder = tmp_path / f"copy{len(running)}"
+        folder = tmp_path / f"variant{len(running)}"
         shutil.copytree(served_dirs["actg175"], folder, ignore=shutil.ignore_patterns("arrow-cache", "history"))
         for relative, text in (files or {}).items():
             (folder / relative).write_text(text)

@@ -439,3 +439,13 @@ def test_the_host_header_is_never_reflected(base_url, headers):
         response = httpx.get(f"{base_url}{path}", headers={**headers["reader"], "Host": "evil.example"}, follow_redirects=False)
         assert "evil.example" not in response.headers.get("location", "") and "evil.example" not in response.text
         assert response.status_code in (401, 404), (path, response.status_code)
+
+
+def test_history_is_paged(http, headers):
+    for week in (20, 96):
+        assert http.post(f"{P}/protocols/cd4_response/run", json={"week": week}, headers=headers["analyst"]).status_code == 200
+    first = http.get(f"{P}/history", params={"limit": 2}, headers=headers["reader"]).json()
+    second = http.get(f"{P}/history", params={"limit": 2, "offset": 1}, headers=headers["reader"]).json()
+    assert len(first) == 2 and second[0]["id"] == first[1]["id"]
+    assert len(http.get(f"{P}/history", headers=headers["reader"]).json()) <= 100
+    assert http.get(f"{P}/history", params={"offset": -1}, headers=headers["reader"]).status_code == 400

@@ -50,8 +50,8 @@ def test_a_reader_gets_no_run_operations(http, headers):
     assert not [p for p in paths if p.startswith(P + "/protocols/") and not p.startswith(P + "/protocols/{")]
 
 
-def test_a_pick_list_over_patient_ids_is_capped(serve_copy, headers):
-    base, _ = serve_copy({"protocols/by_patient.yaml": BY_PATIENT})
+def test_a_pick_list_over_patient_ids_is_capped(serve_variant, headers):
+    base, _ = serve_variant({"protocols/by_patient.yaml": BY_PATIENT})
     spec = description(base, headers["analyst"]).json()
     body = spec["paths"][f"{P}/protocols/by_patient/run"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     patient = body["properties"]["patient"]

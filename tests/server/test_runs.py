@@ -28,8 +28,8 @@ def hungry(megabytes: int = 4000) -> dict:
 '''
 
 
-def test_a_run_past_its_time_or_memory_budget_is_stopped_and_the_worker_freed(serve_copy, headers):
-    base, _ = serve_copy({"plugins/greedy.py": GREEDY},
+def test_a_run_past_its_time_or_memory_budget_is_stopped_and_the_worker_freed(serve_variant, headers):
+    base, _ = serve_variant({"plugins/greedy.py": GREEDY},
                          run_budget=RunBudget(seconds=8, memory_mb=2048, workers=1, queue_seconds=5))
     with httpx.Client(base_url=base, headers=headers["analyst"], timeout=60) as http:
         warm = http.post(f"{P}/plugins/sleepy/run", json={"seconds": 0})  # starts the one worker
@@ -49,11 +49,11 @@ def test_errors_inside_a_worker_keep_their_code_and_status(http, headers):
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_parameter"
 
 
-def test_runs_work_from_a_process_whose_main_module_is_not_a_file(serve_copy, headers, monkeypatch):
+def test_runs_work_from_a_process_whose_main_module_is_not_a_file(serve_variant, headers, monkeypatch):
     # Inside IPython (a notebook, the kernel tests) __main__ has no __spec__; workers must still start.
     import sys
 
     monkeypatch.delattr(sys.modules["__main__"], "__spec__", raising=False)
-    base, _ = serve_copy()
+    base, _ = serve_variant()
     response = httpx.post(f"{base}{P}/protocols/survival/run", json={}, headers=headers["analyst"], timeout=120)
     assert response.status_code == 200, response.text[:300]
