@@ -5,8 +5,8 @@
   ``examples/`` its root), in its own process on 127.0.0.1 and a free port, hermetic: a
   random token, its own config, workspaces and user settings (news off, every cell kept in
   the page), so no earlier session leaks in.
-- ``page``: a Chromium page (Debian's ``/usr/bin/chromium``, driven by Playwright's sync API;
-  Playwright never downloads a browser here).
+- ``page``: a Chromium page (Debian's ``/usr/bin/chromium``, driven by Playwright's sync API,
+  stopped after each test module; Playwright never downloads a browser here).
 - ``screenshots``: the folder for screenshots, kept as CI artifacts (``tests/output/``).
 
 pytest-jupyter's fixtures must stay out of this folder and the root conftest: their event
@@ -109,8 +109,10 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per test module: Playwright's sync API runs an event loop in this thread until it
+    stops, and later tests (asyncio.run) must not find one running."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
