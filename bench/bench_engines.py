@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import sys
 import tempfile
 import time
@@ -47,9 +47,19 @@ def workload(backend, snapshot, entity, cohorts) -> dict:
 
 
 def cpu_seconds() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the JVM is a child process
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    """CPU time of this process and every live descendant (the Spark JVM is one), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids, total = [os.getpid()], 0.0
+    while pids:
+        pid = pids.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pids += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
 
 
 def measure(make_backend, snapshot, entity, cohorts, repeat: int) -> dict:
