@@ -63,7 +63,7 @@ class Transport(ABC):
     @abstractmethod
     def delete_artifact(self, name: str) -> None: ...
     @abstractmethod
-    def history(self, limit: int | None) -> list[dict[str, Any]]: ...
+    def history(self, limit: int | None, offset: int = 0) -> list[dict[str, Any]]: ...
     @abstractmethod
     def history_result(self, entry_id: str) -> Result: ...
 
@@ -148,13 +148,14 @@ class LocalTransport(Transport):
         return self.product.save_cohort(name, entity, cohort, snapshot=snapshot, overwrite=overwrite).to_json()
 
     def load_artifact(self, name: str) -> tuple[dict[str, Any], Any]:
-        return self.product.artifacts.info(name).to_json(), self.product.artifacts.load(name)
+        info, value = self.product.artifacts.read(name)  # both of the same version, even while it is overwritten
+        return info.to_json(), value
 
     def delete_artifact(self, name: str) -> None:
         self.product.artifacts.delete(name)
 
-    def history(self, limit: int | None) -> list[dict[str, Any]]:
-        return [e.to_json() for e in self.product.history.list(limit)]
+    def history(self, limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
+        return [e.to_json() for e in self.product.history.list(limit, offset)]
 
     def history_result(self, entry_id: str) -> Result:
         return self.product.history_result(entry_id)

@@ -61,6 +61,9 @@ class ServerThread:
         if self.thread.is_alive():  # a stuck connection: stop waiting for it
             self.server.force_exit = True
             self.thread.join(5)
+        workers = getattr(self.config.app.state, "run_workers", None)
+        if workers is not None:  # the run worker processes go with their server
+            workers.close()
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +137,49 @@ def http(base_url) -> Iterator[httpx.Client]:
 def headers(tokens) -> dict[str, dict[str, str]]:
     """``headers["analyst"]``: the Authorization header of each token."""
     return {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
+
+
+@pytest.fixture
+def serve_copy(tmp_path) -> Iterator:
+    """``serve_copy(prepare)``: a fresh built copy of the ACTG example, changed by ``prepare(folder)``,
+    served by its own server; yields ``(base_url, admin_headers, folder)``. Stopped at the end."""
+    running: list[ServerThread] = []
+
+    def start(prepare=None) -> tuple[str, dict[str, str], Path]:
+        folder = tmp_path / f"actg175_{len(running)}"
+        shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".dataproduct"))
+        Product.open(folder).build()
+        if prepare is not None:
+            prepare(folder)
+        token = create_token(folder, "admin")
+        running.append(ServerThread(create_app([folder]), free_port()).start())
+        return running[-1].url, {"Authorization": f"Bearer {token}"}, folder
+
+    try:
+        yield start
+    finally:
+        for server in running:
+            server.stop()
+
+
+@pytest.fixture
+def serve_variant(served_dirs, tmp_path) -> Iterator:
+    """``serve_variant({"protocols/x.yaml": "..."}, **create_app_options)``: a copy of the built
+    ACTG product (its snapshots and tokens too) with extra files, on its own server; stopped
+    at the end of the test. Returns ``(base_url, folder)``."""
+    running: list[ServerThread] = []
+
+    def start(files: dict[str, str] | None = None, **options) -> tuple[str, Path]:
+        folder = tmp_path / f"variant{len(running)}"
+        shutil.copytree(served_dirs["actg175"], folder, ignore=shutil.ignore_patterns("arrow-cache", "history"))
+        for relative, text in (files or {}).items():
+            (folder / relative).write_text(text)
+        server = ServerThread(create_app([folder], **options), free_port()).start()
+        running.append(server)
+        return server.url, folder
+
+    try:
+        yield start
+    finally:
+        for server in running:
+            server.stop()
