@@ -25,6 +25,7 @@ import polars as pl
 
 from ..errors import ParameterError
 from .columns import require_columns
+from .ranks import rank_sums_by_value
 
 Kind = Literal["numeric", "categorical"]
 _IN_A = "__in_cohort_a__"
@@ -72,10 +73,12 @@ def _numeric_rows(pooled: pl.DataFrame, columns: list[str]) -> list[dict]:
     from scipy import stats
 
     in_a = pl.col(_IN_A)
+    by_value = [c for c in columns if pooled.schema[c].is_integer()]  # few distinct values: count, don't rank
     moments = pooled.select(
         *[expr for c in columns for expr in _moment_exprs(c, in_a)],
-        *[expr for c in columns for expr in _rank_exprs(c, in_a)],
+        *[expr for c in columns if c not in by_value for expr in _rank_exprs(c, in_a)],
     ).row(0, named=True)
+    moments.update(rank_sums_by_value(pooled, by_value, _IN_A))
     rows = []
     for c in columns:
         na, nb = moments[f"{c}:n_a"], moments[f"{c}:n_b"]
