@@ -20,6 +20,7 @@ class ArtifactsHandler(DataProductHandler):
 
 def _artifact(meta: dict[str, Any]) -> dict[str, Any]:
     item = {k: meta[k] for k in FIELDS if meta.get(k) not in (None, "")}
-    if "entity" not in item and isinstance(meta.get("cohort"), dict) and meta["cohort"].get("entity"):
-        item["entity"] = meta["cohort"]["entity"]
+    cohort = (meta.get("provenance") or {}).get("cohort")
+    if "entity" not in item and isinstance(cohort, dict) and cohort.get("entity"):
+        item["entity"] = cohort["entity"]  # a saved cohort: the entity it filters
     return item

@@ -120,13 +120,19 @@ class Catalog:
         with self._lock:
             product = self._clients.get(key)
         if product is None:
-            from ..client import connect  # the engine loads here, on a worker thread
-
-            options = {"timeout": self.settings.remote_timeout} if source.kind == "server" else {}
-            product = guarded(lambda: connect(source.location, token=source.token, **options))
+            product = self._connect(source)
             with self._lock:
                 product = self._clients.setdefault(key, product)
         return product
+
+    def _connect(self, source: Source) -> "DataProduct":
+        from ..client import connect  # the engine loads here, on a worker thread
+
+        options = {"timeout": self.settings.remote_timeout} if source.kind == "server" else {}
+        return guarded(lambda: connect(source.location, token=source.token, **options))
+
+    def info(self, source: Source) -> dict[str, Any]:
+        return guarded(lambda: self.client(source).info)
 
     def call(self, name: str, work: Callable[["DataProduct"], T]) -> T:
         """``work(client)`` for the product called ``name``, remote refusals translated."""
@@ -154,10 +160,10 @@ class Catalog:
         probe = Source(name or "new", location, "connections", token)
         if token:
             self._tokens = self._tokens | {token}
-        info = guarded(lambda: self.client(probe).info)
+        info = guarded(lambda: self._connect(probe).info)  # not kept: a wrong token must not linger
         name = name or info["name"]
         connections.check_name(name)
-        if any(s.name == name and s.origin != "found" for s in self.sources()):
+        if any(s.name == name and (s.origin != "found" or s.location != location) for s in self.sources()):
             raise DuplicateProductError(f"A product called {name!r} is already listed; give another name.",
                                         details={"name": name})
         connections.add(connections.Connection(name, location, token or None))

@@ -7,18 +7,25 @@ they clash with Playwright's sync API in the browser tests.
   (``products/tiny``, ``products/actg175``: found by the search).
 - ``connections_file``: ``$DATAPRODUCT_CONNECTIONS`` for this test (the file the panel writes).
 - ``api``: ``await api("products")`` -> (status, JSON) for any verb, errors included.
+- ``served_actg``: a real ``dataproduct serve`` of ACTG 175 and an analyst token for it.
+- ``slow_server``: a product server that holds every request until released.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
+from click.testing import CliRunner
 
+from jupyter_dataproduct.cli import main as cli
 from jupyter_dataproduct.core.product import Product
+from tests.servers import dataproduct_serve
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -74,3 +81,58 @@ def api(jp_fetch, root):
         return response.code, (json.loads(text) if text else None)
 
     return call
+
+
+@pytest.fixture(scope="session")
+def served_actg(built_actg: Path, tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """``dataproduct serve`` of a built ACTG 175 copy: (the product's URL, an analyst token)."""
+    folder = tmp_path_factory.mktemp("served") / "actg175"
+    shutil.copytree(built_actg, folder, symlinks=True)
+    result = CliRunner().invoke(cli, ["token", "create", str(folder), "--role", "analyst"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[0]
+    with dataproduct_serve(folder) as base:
+        yield f"{base}/actg175", token
+
+
+class SlowServer:
+    """An HTTP server that holds every request until ``release()``: a product that hangs."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.waiting = threading.Semaphore(0)
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.waiting.release()
+                outer.released.wait(30)
+                body = json.dumps({"error": {"code": "not_found", "message": "gone", "details": {}}}).encode()
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slow"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@pytest.fixture
+def slow_server() -> Iterator[SlowServer]:
+    server = SlowServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.release()
+        server.server.shutdown()
+        server.server.server_close()
