@@ -97,9 +97,25 @@ export function resultVariable(protocol: string): string {
   return `${name}_result`;
 }
 
-/** The cell: a connect line when the kernel lacks the product, then the run line. */
-export function runCell(request: IRunRequest, connect: string | null): string {
-  const lines = connect === null ? [] : [connectLine(connect)];
+/** What the kernel lacks, so the cell must set it up before the run line. */
+export interface ISetup {
+  /** `%load_ext jupyter_dataproduct` first (the kernel has not loaded the magic). */
+  loadExtension?: boolean;
+  /** `%dataproduct connect <connect>` first (the kernel lacks the product). */
+  connect?: string | null;
+}
+
+export const LOAD_EXTENSION = '%load_ext jupyter_dataproduct';
+
+/** The cell: the set-up lines the kernel needs, then the run line. */
+export function runCell(request: IRunRequest, setup: ISetup = {}): string {
+  const lines: string[] = [];
+  if (setup.loadExtension) {
+    lines.push(LOAD_EXTENSION);
+  }
+  if (setup.connect) {
+    lines.push(connectLine(setup.connect));
+  }
   lines.push(runLine(request));
   return lines.join('\n');
 }

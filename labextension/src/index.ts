@@ -11,12 +11,12 @@ import { Drag } from '@lumino/dragdrop';
 import React from 'react';
 
 import { api } from './api';
-import { connectLine, IRunRequest, resultVariable, runCell } from './codegen';
+import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
 import { registerCommands } from './commands';
 import { askProduct, confirmRemove } from './dialogs';
 import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
-import { CELLS_MIME, Delivery, InsertPlace, NotebookWriter } from './notebook';
+import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
 import { IProtocolDetail } from './types';
 
@@ -73,13 +73,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
           variable: resultVariable(detail.name)
         };
         if (mode === 'copy') {
-          Clipboard.copyToSystem(runCell(request, entry.connect));
+          Clipboard.copyToSystem(runCell(request, writer.setup(tracker.currentWidget, entry)));
           model.announce(`Copied the ${detail.name} cell.`);
           return;
         }
         const notebook = await writer.target();
-        const connect = writer.needsConnect(notebook, entry.connect) ? entry.connect : null;
-        writer.insert(notebook, runCell(request, connect), settings.insertAt);
+        writer.insert(notebook, runCell(request, writer.setup(notebook, entry)), settings.insertAt);
         if (mode === 'run' && settings.runMode === 'run') {
           model.announce(`Running ${detail.name} in ${notebook.title.label}…`);
           const ok = await writer.run(notebook);
@@ -98,7 +97,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       const notebook = await writer.target();
-      writer.insert(notebook, connectLine(entry.connect), settings.insertAt);
+      const setup = writer.setup(notebook, entry);
+      const target = connectTarget(entry, notebook.context.path);
+      writer.insert(notebook, [...(setup.loadExtension ? [LOAD_EXTENSION] : []), connectLine(target)].join('\n'), settings.insertAt);
       const ok = await writer.run(notebook);
       model.announce(ok ? `Connected ${notebook.title.label} to ${name}.` : `Connecting to ${name} failed: see the cell.`);
     };
@@ -124,8 +125,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
           if (!request || !entry) {
             return;
           }
-          const current = tracker.currentWidget;
-          const connect = current && !writer.needsConnect(current, entry.connect) ? null : entry.connect;
           const code = runCell(
             {
               protocol: request.detail.name,
@@ -134,7 +133,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
               schema: request.detail.schema,
               variable: resultVariable(request.detail.name)
             },
-            connect
+            writer.setup(tracker.currentWidget, entry)
           );
           const mimeData = new MimeData();
           mimeData.setData(CELLS_MIME, [{ cell_type: 'code', source: code, metadata: {}, outputs: [], execution_count: null }]);

@@ -61,7 +61,7 @@ export class PanelModel {
         message:
           status === 404
             ? 'The jupyter_dataproduct server extension is not enabled. Run ' +
-              '"jupyter server extension enable jupyter_dataproduct.lab" and restart JupyterLab.'
+              '"jupyter server extension enable jupyter_dataproduct" and restart JupyterLab.'
             : `The jupyter_dataproduct server extension does not answer: ${(error as Error).message}`
       };
     }

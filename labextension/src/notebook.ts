@@ -5,9 +5,12 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Clipboard } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
 import { INotebookTracker, Notebook, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 
+import { ISetup } from './codegen';
 import { KernelConnections } from './kernels';
+import { IProductEntry } from './types';
 
 export type InsertPlace = 'below' | 'end';
 export type Delivery = 'run' | 'insert' | 'copy';
@@ -16,6 +19,20 @@ export type Delivery = 'run' | 'insert' | 'copy';
 export const CELLS_MIME = 'application/vnd.jupyter.cells';
 
 const CONNECT_LINE = /^%dataproduct\s+connect\s+(\S.*?)\s*$/gm;
+const LOAD_LINE = /^%(re)?load_ext\s+jupyter_dataproduct\s*$/m;
+/** The key that marks "the magic is loaded" among a kernel's connections. */
+const EXTENSION = '%load_ext';
+
+/**
+ * What `%dataproduct connect` takes in a kernel of this notebook: a folder found under the
+ * Jupyter root is made relative to the notebook's folder (the kernel's working directory).
+ */
+export function connectTarget(entry: IProductEntry, notebookPath: string): string {
+  if (entry.origin !== 'found' || entry.kind !== 'folder' || entry.connect.startsWith('/')) {
+    return entry.connect;
+  }
+  return PathExt.relative(PathExt.dirname(notebookPath), entry.connect) || '.';
+}
 
 export class NotebookWriter {
   constructor(
@@ -29,7 +46,12 @@ export class NotebookWriter {
         return;
       }
       const kernelId = this.kernelId(notebook);
-      for (const match of cell.model.sharedModel.getSource().matchAll(CONNECT_LINE)) {
+      const source = cell.model.sharedModel.getSource();
+      if (LOAD_LINE.test(source)) {
+        this.connections.add(kernelId, EXTENSION);
+      }
+      for (const match of source.matchAll(CONNECT_LINE)) {
+        this.connections.add(kernelId, EXTENSION);
         this.connections.add(kernelId, unquote(match[1]));
       }
     });
@@ -59,9 +81,14 @@ export class NotebookWriter {
     return panel?.sessionContext.session?.kernel?.id;
   }
 
-  /** Does this notebook's kernel lack the product (so the cell must connect first)? */
-  needsConnect(panel: NotebookPanel, connect: string): boolean {
-    return !this.connections.has(panel.sessionContext.session?.kernel?.id, connect);
+  /** What this notebook's kernel lacks for the product (null: no notebook, assume all). */
+  setup(panel: NotebookPanel | null, entry: IProductEntry): ISetup {
+    const connect = connectTarget(entry, panel?.context.path ?? '');
+    const kernelId = panel?.sessionContext.session?.kernel?.id;
+    return {
+      loadExtension: !this.connections.has(kernelId, EXTENSION),
+      connect: this.connections.has(kernelId, connect) ? null : connect
+    };
   }
 
   /** Put the code in a new cell (or the active cell when it is an empty code cell). */

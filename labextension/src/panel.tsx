@@ -52,8 +52,13 @@ export class DataProductPanel extends SidePanel {
   /** Expand the Form section and move the focus to the form's title. */
   showForm(): void {
     const index = this.widgets.indexOf(this.formSection);
-    const accordion = this.content as unknown as { expand?: (i: number) => void };
+    const accordion = this.content as unknown as {
+      expand?: (i: number) => void;
+      setRelativeSizes?: (sizes: number[]) => void;
+    };
     accordion.expand?.(index);
+    // The form needs most of the height; the lists above keep a little each.
+    accordion.setRelativeSizes?.([1, 2, 6]);
     window.requestAnimationFrame(() => document.getElementById('jp-DataProduct-formTitle')?.focus());
   }
 

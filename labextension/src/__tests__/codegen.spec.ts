@@ -128,12 +128,16 @@ describe('runLine', () => {
 });
 
 describe('runCell', () => {
-  it('connects first only when asked to', () => {
+  it('loads the magic and connects first only when asked to', () => {
     const request = { protocol: 'survival', product: 'actg175', parameters: {}, variable: 'survival_result' };
-    expect(runCell(request, 'examples/actg175')).toBe(
-      '%dataproduct connect examples/actg175\n%dataproduct run survival --product actg175 -o survival_result'
+    expect(runCell(request, { loadExtension: true, connect: 'examples/actg175' })).toBe(
+      '%load_ext jupyter_dataproduct\n%dataproduct connect examples/actg175\n' +
+        '%dataproduct run survival --product actg175 -o survival_result'
     );
-    expect(runCell(request, null)).toBe('%dataproduct run survival --product actg175 -o survival_result');
+    expect(runCell(request, { connect: '../actg175' })).toBe(
+      '%dataproduct connect ../actg175\n%dataproduct run survival --product actg175 -o survival_result'
+    );
+    expect(runCell(request)).toBe('%dataproduct run survival --product actg175 -o survival_result');
     expect(connectLine('My Products/actg 175')).toBe("%dataproduct connect 'My Products/actg 175'");
   });
 

@@ -42,7 +42,8 @@ export function uiSchemaFor(schema: IParameterSchema): UiSchema {
         ui[name] = { 'ui:field': 'dpColumns' };
         break;
       case 'cohort':
-        ui[name] = { 'ui:field': 'dpCohort' };
+        // The builder replaces rjsf's own anyOf chooser (string / tree / saved).
+        ui[name] = { 'ui:field': 'dpCohort', 'ui:fieldReplacesAnyOrOneOf': true };
         break;
       case 'int':
       case 'float':
@@ -102,6 +103,11 @@ function ProtocolForm(props: { model: PanelModel; actions: IFormActions }): JSX.
     const copy = JSON.parse(JSON.stringify(detail.schema));
     delete copy.title; // shown in the section header already
     delete copy.description;
+    // The form starts from the defaults (model.defaults). rjsf would merge a default back
+    // into every change, spreading a cohort's default text into its tree.
+    for (const property of Object.values(copy.properties as Record<string, Record<string, unknown>>)) {
+      delete property.default;
+    }
     return copy;
   }, [detail]);
   const uiSchema = React.useMemo(() => uiSchemaFor(detail.schema), [detail]);

@@ -478,7 +478,7 @@ export function CohortField(props: FieldProps): JSX.Element {
   ];
 
   return (
-    <div className="jp-DataProduct-field jp-DataProduct-cohort" id={idSchema.$id}>
+    <div className="jp-DataProduct-field jp-DataProduct-cohort" id={idSchema.$id} data-parameter={props.name}>
       <FieldHeader {...props} />
       <div className="jp-DataProduct-modes" role="radiogroup" aria-label={`${schema.title ?? props.name}: how to write it`}>
         {modes.map(([mode, label]) => (

@@ -51,7 +51,7 @@ export function ColumnsField(props: FieldProps): JSX.Element {
   };
   const visible = groups.flatMap(([, cols]) => cols.map(c => c.name));
   return (
-    <div className="jp-DataProduct-field jp-DataProduct-columns">
+    <div className="jp-DataProduct-field jp-DataProduct-columns" data-parameter={props.name}>
       <FieldHeader {...props} summary={`${selected.length} of ${total} selected`} />
       <div className="jp-DataProduct-pickerTools">
         <input
@@ -143,7 +143,7 @@ export function ColumnField(props: FieldProps): JSX.Element {
   const columns = entityColumns(context, schema['x-entity'] as string | undefined);
   const groups = groupColumns(columns, schema.enum as string[] | undefined, needle);
   return (
-    <div className="jp-DataProduct-field jp-DataProduct-column">
+    <div className="jp-DataProduct-field jp-DataProduct-column" data-parameter={props.name}>
       <FieldHeader {...props} />
       <div className="jp-DataProduct-pickerTools">
         <input
