@@ -31,7 +31,3 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.web_app.add_handlers(".*$", handlers(serverapp.web_app.settings["base_url"]))
     serverapp.log.info("jupyter_dataproduct: the Data Products panel's API is at %sdataproduct/",
                        serverapp.web_app.settings["base_url"])
-
-
-# the names jupyter_server < 2 looked for
-load_jupyter_server_extension = _load_jupyter_server_extension

@@ -39,7 +39,7 @@ def lab_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def jp_server_config(lab_settings):
+def jp_server_config(lab_settings, connections_file):
     return {"ServerApp": {"jpserver_extensions": {"jupyter_dataproduct": True}}, "DataProductLab": lab_settings}
 
 
@@ -47,6 +47,8 @@ def jp_server_config(lab_settings):
 def connections_file(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "config" / "connections.json"
     monkeypatch.setenv("DATAPRODUCT_CONNECTIONS", str(path))
+    # the extension tells kernels its configured products in this variable: undone after the test
+    monkeypatch.setenv("DATAPRODUCT_LAB_PRODUCTS", "[]")
     return path
 
 
