@@ -20,16 +20,21 @@ def find_product_folders(root: Path, depth: int = 3, limit: int = 50) -> list[Pa
     """Folders at most ``depth`` levels under ``root`` holding a ``dataproduct.yaml``, shallowest first."""
     root = root.resolve()
     found: list[Path] = []
+    seen: set[Path] = set()  # a folder reached again through a link is one product
     level = [root]
     for _ in range(depth + 1):
         following: list[Path] = []
         for folder in level:
+            real = folder.resolve()
+            if real in seen:
+                continue
+            seen.add(real)
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except OSError:
                 continue
             if any(e.name == MANIFEST and e.is_file() for e in entries):
-                found.append(folder)
+                found.append(real)
                 if len(found) >= limit:
                     return found
             following += [Path(e.path) for e in entries if _searchable(e, root)]
