@@ -21,7 +21,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ class Connection:
 
     name: str
     location: str
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # never in a repr, a log line or an answer
     origin: str = "connections"  # "connections" (the file) or "config" (the Jupyter server's config)
 
     @property
