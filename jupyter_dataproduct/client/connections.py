@@ -23,7 +23,6 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..core.errors import DataProductError, InvalidNameError
 
@@ -172,9 +171,3 @@ def resolve(name: str) -> Connection:
             details={"name": name[:80], "allowed": sorted(found)},
         )
     return found[name]
-
-
-def public(connection: Connection) -> dict[str, Any]:
-    """What may be shown of a connection: never its token."""
-    return {"name": connection.name, "location": connection.location, "origin": connection.origin,
-            "has_token": connection.token is not None}

@@ -66,6 +66,8 @@ async def entry(catalog: Catalog, source: Source) -> ProductEntry:
     except DataProductError as exc:
         item.update(health="error", error={"code": exc.code, "message": exc.message})
     except Exception as exc:  # a broken product must not break the list
+        if catalog.log is not None:
+            catalog.log.exception("jupyter_dataproduct: %s failed", source.location)
         item.update(health="error", error={"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"})
     return item  # type: ignore[return-value]
 

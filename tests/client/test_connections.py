@@ -30,11 +30,8 @@ def test_the_file_is_written_for_its_owner_only_and_read_back(path):
     assert list(json.loads(path.read_text())["connections"]) == ["local"]
 
 
-def test_the_token_is_not_in_the_repr_or_the_public_view(path):
-    connection = Connection("trial", "http://h/actg175", "dp_secret")
-    assert "dp_secret" not in repr(connection)
-    assert connections.public(connection) == {"name": "trial", "location": "http://h/actg175", "origin": "connections",
-                                              "has_token": True}
+def test_the_token_is_not_in_the_repr(path):
+    assert "dp_secret" not in repr(Connection("trial", "http://h/actg175", "dp_secret"))
 
 
 def test_the_default_place_is_jupyters_data_dir(monkeypatch, tmp_path):
