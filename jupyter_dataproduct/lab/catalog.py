@@ -14,7 +14,7 @@ import functools
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -56,6 +56,7 @@ class Catalog:
         self._clients: dict[tuple[str, str | None], "DataProduct"] = {}
         self._lock = threading.Lock()
         self._tokens: frozenset[str] = frozenset()
+        self._pending: dict[tuple[str, str | None], Future[dict[str, Any]]] = {}
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` on a worker thread."""
@@ -133,6 +134,16 @@ class Catalog:
 
     def info(self, source: Source) -> dict[str, Any]:
         return guarded(lambda: self.client(source).info)
+
+    def pending_info(self, source: Source) -> "Future[dict[str, Any]]":
+        """:meth:`info` on a worker thread; a product still answering an earlier call is not
+        asked again (a hanging product holds one thread, however often the list refreshes)."""
+        key = (source.location, source.token)
+        with self._lock:
+            pending = self._pending.get(key)
+            if pending is None or pending.done():
+                pending = self._pending[key] = self.executor.submit(self.info, source)
+        return pending
 
     def call(self, name: str, work: Callable[["DataProduct"], T]) -> T:
         """``work(client)`` for the product called ``name``, remote refusals translated."""

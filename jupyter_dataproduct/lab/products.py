@@ -58,7 +58,8 @@ async def entry(catalog: Catalog, source: Source) -> ProductEntry:
                             "location": catalog.relative(source.location), "origin": source.origin,
                             "health": "ok", "connect": catalog.connect_argument(source)}
     try:
-        info = await asyncio.wait_for(catalog.run(catalog.info, source), catalog.settings.health_timeout)
+        pending = asyncio.wrap_future(catalog.pending_info(source))
+        info = await asyncio.wait_for(asyncio.shield(pending), catalog.settings.health_timeout)
         item.update(title=info.get("title") or source.name, version=info.get("version", ""))
     except asyncio.TimeoutError:
         error = ProductTimeoutError(f"{item['location']} did not answer within {catalog.settings.health_timeout:g} s.")

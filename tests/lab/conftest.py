@@ -103,10 +103,12 @@ class SlowServer:
     def __init__(self) -> None:
         self.released = threading.Event()
         self.waiting = threading.Semaphore(0)
+        self.requests = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                outer.requests += 1
                 outer.waiting.release()
                 outer.released.wait(30)
                 body = json.dumps({"error": {"code": "not_found", "message": "gone", "details": {}}}).encode()

@@ -70,6 +70,9 @@ async def test_a_slow_product_shows_its_own_error_in_the_list(api, slow_server):
     assert listed["slow"]["health"] == "error" and listed["slow"]["error"]["code"] == "product_timeout"
     assert listed["slow"]["origin"] == "config" and listed["slow"]["connect"] == "slow"
     assert listed["actg175"]["health"] == listed["tiny"]["health"] == "ok"
+    again = {p["name"]: p for p in (await api("products"))[1]["products"]}
+    assert again["slow"]["error"]["code"] == "product_timeout"
+    assert slow_server.requests == 1  # the hanging request is waited for again, not repeated
 
 
 async def test_a_slow_product_does_not_hold_up_other_requests(api, slow_server):
