@@ -14,9 +14,8 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..core.errors import DataProductError
-from ..server.errors import BadRequestError
+from ..server.errors import BadRequestError, InternalError, NotFoundError
 from .catalog import Catalog
-from .errors import InternalError, NotFoundError
 
 MAX_BODY = 1 << 20
 

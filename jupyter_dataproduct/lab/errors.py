@@ -1,4 +1,5 @@
-"""Errors of the sidebar's API (the rest come from core, client and server, with their status)."""
+"""Errors of the sidebar's API (the rest come from core, client and server, with their status;
+codes are unique across the package, so a remote client maps each code to one class)."""
 
 from __future__ import annotations
 
@@ -34,15 +35,3 @@ class ProductRefusedError(DataProductError):
 class ProductTimeoutError(DataProductError):
     code = "product_timeout"
     http_status = 504
-
-
-class NotFoundError(DataProductError):
-    code = "not_found"
-    http_status = 404
-
-
-class InternalError(DataProductError):
-    """Something broke in the extension; the details stay in the server's log."""
-
-    code = "internal_error"
-    http_status = 500
