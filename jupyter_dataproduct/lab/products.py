@@ -59,6 +59,7 @@ async def entry(catalog: Catalog, source: Source) -> ProductEntry:
                             "health": "ok", "connect": catalog.connect_argument(source)}
     try:
         pending = asyncio.wrap_future(catalog.pending_info(source))
+        pending.add_done_callback(_retrieved)  # a late failure after the timeout is not logged as unhandled
         info = await asyncio.wait_for(asyncio.shield(pending), catalog.settings.health_timeout)
         item.update(title=info.get("title") or source.name, version=info.get("version", ""))
     except asyncio.TimeoutError:
@@ -71,6 +72,11 @@ async def entry(catalog: Catalog, source: Source) -> ProductEntry:
             catalog.log.exception("jupyter_dataproduct: %s failed", source.location)
         item.update(health="error", error={"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"})
     return item  # type: ignore[return-value]
+
+
+def _retrieved(future: "asyncio.Future[Any]") -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def describe(product: Any) -> dict[str, Any]:
