@@ -60,7 +60,11 @@ export function registerCommands(
   commands.addCommand(CommandIDs.open, {
     label: 'Open the Data Products panel',
     icon: dataProductIcon,
-    execute: () => app.shell.activateById(panel.id)
+    execute: () => {
+      app.shell.activateById(panel.id);
+      // A closing command palette gives the focus back to the main area first.
+      window.setTimeout(() => panel.focusContent(), 100);
+    }
   });
   commands.addCommand(CommandIDs.refresh, {
     label: 'Refresh data products',

@@ -58,8 +58,34 @@ export class DataProductPanel extends SidePanel {
     };
     accordion.expand?.(index);
     // The form needs most of the height; the lists above keep a little each.
-    accordion.setRelativeSizes?.([1, 2, 6]);
-    window.requestAnimationFrame(() => document.getElementById('jp-DataProduct-formTitle')?.focus());
+    accordion.setRelativeSizes?.([2, 3, 6]);
+    // React renders the form after this call: wait for its title to appear.
+    const focusTitle = (tries: number): void => {
+      const title = this.node.querySelector<HTMLElement>('#jp-DataProduct-formTitle');
+      if (title) {
+        title.focus();
+      } else if (tries > 0) {
+        window.setTimeout(() => focusTitle(tries - 1), 50);
+      }
+    };
+    window.setTimeout(() => focusTitle(40), 0);
+  }
+
+  /** Activating the panel (its icon, the palette) puts the keyboard focus in it. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    window.requestAnimationFrame(() => this.focusContent());
+  }
+
+  /** Focus the selected product (or the first one, or the Add button). */
+  focusContent(): void {
+    if (this.node.contains(document.activeElement) && document.activeElement !== this.node) {
+      return;
+    }
+    const target = this.node.querySelector<HTMLElement>(
+      '.jp-DataProduct-product.jp-mod-selected, .jp-DataProduct-product, .jp-DataProduct-add'
+    );
+    target?.focus();
   }
 
   protected onAfterShow(msg: Message): void {

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 LABEXTENSION = REPO / "jupyter_dataproduct" / "labextension"
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
+OFFLINE_TOKEN = "s3cret-offline-token"
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Lab:
     root: Path
     connections: Path
     log: Path
+    offline_token: str = OFFLINE_TOKEN
 
     def lab_url(self, path: str = "lab") -> str:
         return f"{self.url}/{path}?token={self.token}"
@@ -81,7 +83,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "LabApp": {"extra_labextensions_path": [str(extensions)], "expose_app_in_browser": True},
     })
     port, token = _free_port(), secrets.token_hex(16)
+    # One product that cannot answer (nothing listens on its port), with a token that must
+    # never reach the browser: it gets its own error, the others are listed as usual.
     connections = base / "connections.json"
+    _write_json(connections, {"connections": {
+        "offline": {"location": f"http://127.0.0.1:{_free_port()}/actg175", "token": OFFLINE_TOKEN},
+    }})
+    connections.chmod(0o600)
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(config),
@@ -147,6 +155,9 @@ def page(browser, lab: Lab) -> Iterator[object]:
     page.goto(lab.lab_url())
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=90_000)
     page.wait_for_selector(".jp-LabShell")
+    # The layout is restored (and the focus settled) before a test types anything.
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    page.wait_for_load_state("networkidle")
     yield page
     context.close()
 
@@ -161,4 +172,5 @@ def screenshot():
         page.screenshot(path=str(path), **kwargs)
         return path
 
+    take.folder = SCREENSHOTS
     return take

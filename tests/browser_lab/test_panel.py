@@ -53,6 +53,7 @@ def test_compare_arms_form_with_a_cohort_built_by_clicks_runs_into_the_notebook(
     expect(variables).to_contain_text("4 of 27 selected")
     expect(form.locator(".jp-DataProduct-ok")).to_be_visible()
     screenshot(page, "form-filled")
+    panel.screenshot(path=str(screenshot.folder / "panel-form.png"))
 
     form.get_by_role("button", name="Run").click()
     cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="%dataproduct run compare_arms")
@@ -73,3 +74,124 @@ def test_compare_arms_form_with_a_cohort_built_by_clicks_runs_into_the_notebook(
         # Everything above passed; the first chart hides behind the result's HTML table
         # until client/display.py shows it (fixed on another branch).
         pytest.xfail("the result's chart is not rendered (client/display.py shows only the table)")
+
+
+def test_products_added_and_removed_while_an_unreachable_one_shows_its_own_error(page, lab):
+    answers: list[str] = []
+    page.on("response", lambda r: answers.append(r.text()) if "/dataproduct/" in r.url and r.ok and r.status != 204 else None)
+    panel = open_panel(page)
+    offline = panel.locator('.jp-DataProduct-product[data-product="offline"]')
+    expect(offline.locator(".jp-DataProduct-error")).to_be_visible()
+    expect(panel.locator('.jp-DataProduct-product[data-product="actg175"]')).to_contain_text("v1.0.0")
+
+    panel.get_by_role("button", name="Add a data product").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator('input[name="location"]').fill("examples/actg175")
+    dialog.locator('input[name="name"]').fill("trial2")
+    dialog.get_by_role("button", name="Add").click()
+    added = panel.locator('.jp-DataProduct-product[data-product="trial2"]')
+    expect(added).to_contain_text("ACTG 175 clinical trial")
+    assert "trial2" in lab.connections.read_text()
+
+    added.get_by_role("button", name="Remove trial2").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Remove").click()
+    expect(added).to_have_count(0)
+    assert "trial2" not in lab.connections.read_text()
+
+    assert answers and not any(lab.offline_token in a for a in answers)
+    assert lab.offline_token not in page.content()
+
+
+def tab_to(page, target, presses: int = 80) -> None:
+    """Press Tab until the focus is on ``target`` (a CSS selector or a locator): it must be
+    reachable by keyboard."""
+    locator = page.locator(target) if isinstance(target, str) else target
+    for _ in range(presses):
+        if locator.evaluate("e => e === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{target} is not reachable with Tab")
+
+
+def test_the_same_flow_by_keyboard_only(page, screenshot):
+    palette = page.locator("#modal-command-palette")
+    for _ in range(5):  # the shortcut works once JupyterLab has settled its keymaps
+        page.keyboard.press("Control+Shift+C")
+        try:
+            expect(palette.locator("input")).to_be_focused(timeout=2000)
+            break
+        except AssertionError:
+            pass
+    expect(palette.locator("input")).to_be_focused()
+    page.keyboard.type("Open the Data Products panel")
+    expect(palette.locator(".lm-CommandPalette-content")).to_contain_text("Open the Data Products panel")
+    page.keyboard.press("Enter")
+    panel = page.locator(PANEL)
+    expect(panel).to_be_visible()
+    expect(panel.locator(":focus")).to_have_count(1)
+    expect(panel.locator('.jp-DataProduct-protocol[data-protocol="compare_arms"]')).to_be_visible()
+
+    tab_to(page, ".jp-DataProduct-filter")
+    page.keyboard.type("compare_arms")
+    expect(panel.locator(".jp-DataProduct-protocol")).to_have_count(1)
+    tab_to(page, '.jp-DataProduct-protocol[data-protocol="compare_arms"]')
+    page.keyboard.press("Enter")
+    expect(page.locator("#jp-DataProduct-formTitle")).to_be_focused()
+
+    # Cohort B: written as text, then back to the builder's rows.
+    cohort_b = panel.locator('[data-parameter="cohort_b"]')
+    tab_to(page, '[data-parameter="cohort_b"] [role="radio"]:nth-child(2)')
+    page.keyboard.press("Enter")
+    tab_to(page, '[data-parameter="cohort_b"] textarea')
+    page.keyboard.press("Control+A")
+    page.keyboard.type("arms == 'ZDV+ddI' and karnof < 90")
+    for _ in range(3):  # Saved, Text, Builder
+        page.keyboard.press("Shift+Tab")
+    expect(cohort_b.get_by_role("radio", name="Builder")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(cohort_b.get_by_label("Condition 2: column")).to_have_value("karnof")
+    expect(cohort_b.locator(".jp-DataProduct-cohortLive")).to_have_text("arms == 'ZDV+ddI' and karnof < 90")
+    expect(cohort_b.locator(".jp-DataProduct-count")).to_contain_text("of 2,139 patients")
+
+    # Variables: none, then age, by keyboard.
+    variables = panel.locator('[data-parameter="variables"]')
+    tab_to(page, variables.get_by_role("button", name="none"))
+    page.keyboard.press("Enter")
+    tab_to(page, variables.get_by_role("checkbox", name=re.compile("^age ")))
+    page.keyboard.press("Space")
+    expect(panel.locator('[data-parameter="variables"]')).to_contain_text("1 of 27 selected")
+
+    tab_to(page, ".jp-DataProduct-run")
+    page.keyboard.press("Enter")
+    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text='"column":"karnof","op":"<","value":90')
+    expect(cell).to_have_count(1)
+    expect(cell.locator(".jp-OutputArea table").first).to_be_visible(timeout=120_000)
+    expect(cell.locator(".jp-OutputArea")).to_contain_text("age")
+    expect(panel.locator(".jp-DataProduct-announce")).to_contain_text("compare_arms ran")
+    screenshot(page, "keyboard-run")
+
+
+def test_dark_theme(page, screenshot):
+    panel = open_panel(page)
+    try:
+        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+        expect(page.locator('body[data-jp-theme-light="false"]')).to_have_count(1)
+        panel.locator('.jp-DataProduct-protocol[data-protocol="compare_arms"]').click()
+        expect(panel.locator(".jp-DataProduct-form")).to_be_visible()
+        expect(panel.locator('[data-parameter="cohort_a"] .jp-DataProduct-count')).to_contain_text("of 2,139 patients")
+        # The panel follows the theme: a dark background, light text.
+        background, color = page.evaluate(
+            """() => { const s = getComputedStyle(document.querySelector('.jp-DataProduct-formSection'));
+                      const p = getComputedStyle(document.querySelector('#jp-dataproduct-panel'));
+                      return [p.backgroundColor, s.color]; }"""
+        )
+        assert luminance(background) < 0.3 < luminance(color), (background, color)
+        screenshot(page, "dark-theme")
+    finally:
+        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+        expect(page.locator('body[data-jp-theme-light="true"]')).to_have_count(1)
+
+
+def luminance(css_color: str) -> float:
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
