@@ -4,7 +4,7 @@
  * (jupyter_dataproduct/core/assignments.py). Every value is quoted so that the line,
  * run by hand, binds exactly the parameters the form showed.
  */
-import { CohortTree } from './cohort';
+import { CohortTree, faithfulText } from './cohort';
 import { IParameterSchema, IPropertySchema } from './types';
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
@@ -57,7 +57,14 @@ export function assignment(name: string, value: unknown, schema: IPropertySchema
   if (value && typeof value === 'object' && kind === 'cohort' && 'artifact' in (value as object)) {
     return textAssignment(name, `@${(value as { artifact: string }).artifact}`);
   }
-  // Lists (columns) and cohort trees go as JSON; `no_var_expand` keeps { } and $ intact.
+  if (value && typeof value === 'object' && kind === 'cohort' && !Array.isArray(value)) {
+    // A cohort tree is written as its text when that reads back the same: readable cells.
+    const text = faithfulText(value as CohortTree);
+    if (text !== null) {
+      return textAssignment(name, text);
+    }
+  }
+  // Lists (columns) and other cohort trees go as JSON; `no_var_expand` keeps { } and $ intact.
   return jsonAssignment(name, value);
 }
 

@@ -129,7 +129,7 @@ class Parser {
   }
 
   parse(): CohortTree {
-    if (this.tokens.length === 0 || /^\s*everyone\s*$/i.test(this.text)) {
+    if (this.tokens.length === 0) {
       return { and: [] };
     }
     const tree = this.or();
@@ -257,6 +257,34 @@ class Parser {
 /** Read the text form into a tree (throws CohortSyntaxError naming the position). */
 export function parseCohort(text: string): CohortTree {
   return new Parser(text).parse();
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = Object.keys(a as object).filter(k => (a as any)[k] !== undefined);
+    const other = Object.keys(b as object).filter(k => (b as any)[k] !== undefined);
+    return keys.length === other.length && keys.every(k => sameValue((a as any)[k], (b as any)[k]));
+  }
+  return a === b;
+}
+
+/**
+ * The text form of a tree when reading it back gives the same tree (the readable way to
+ * write it in a cell), else null. Everyone is the empty text.
+ */
+export function faithfulText(tree: CohortTree): string | null {
+  if (isGroup(tree) && groupParts(tree)[1].length === 0 && 'and' in tree) {
+    return '';
+  }
+  try {
+    const text = treeToText(tree);
+    return sameValue(parseCohort(text), tree) ? text : null;
+  } catch {
+    return null;
+  }
 }
 
 // -- the builder's shape: a top-level and/or of rows and one level of groups ----------

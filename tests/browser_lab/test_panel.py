@@ -61,12 +61,14 @@ def test_compare_arms_form_with_a_cohort_built_by_clicks_runs_into_the_notebook(
     source = cell.locator(".jp-InputArea-editor").inner_text()
     assert "%load_ext jupyter_dataproduct" in source
     assert "%dataproduct connect examples/actg175" in source
-    assert "cohort_a:=" in source and '"column":"age","op":">=","value":40' in source
+    assert "cohort_a=\"arms == 'ZDV' and age >= 40\"" in source
     assert "--product actg175 -o compare_arms_result" in source
     output = cell.locator(".jp-OutputArea")
     expect(output.locator("table").first).to_be_visible(timeout=120_000)
     expect(output).to_contain_text("karnof")
     screenshot(page, "run-output")
+    cohort_a.locator(".jp-DataProduct-count").scroll_into_view_if_needed()
+    screenshot(page, "readme-panel", clip={"x": 0, "y": 0, "width": 1200, "height": 820})
     chart = output.locator(".vega-embed svg, .vega-embed canvas")
     try:
         expect(chart.first).to_be_visible(timeout=15_000)
@@ -163,7 +165,7 @@ def test_the_same_flow_by_keyboard_only(page, screenshot):
 
     tab_to(page, ".jp-DataProduct-run")
     page.keyboard.press("Enter")
-    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text='"column":"karnof","op":"<","value":90')
+    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="cohort_b=\"arms == 'ZDV+ddI' and karnof < 90\"")
     expect(cell).to_have_count(1)
     expect(cell.locator(".jp-OutputArea table").first).to_be_visible(timeout=120_000)
     expect(cell.locator(".jp-OutputArea")).to_contain_text("age")

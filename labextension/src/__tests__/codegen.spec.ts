@@ -5,8 +5,8 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 
-import { parseCohort } from '../cohort';
-import { assignment, connectLine, resultVariable, runCell, runLine, shlexQuote } from '../codegen';
+import { CohortTree, parseCohort } from '../cohort';
+import { assignment, cohortAssignment, connectLine, resultVariable, runCell, runLine, shlexQuote } from '../codegen';
 import { IParameterSchema } from '../types';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -90,9 +90,20 @@ describe('runLine', () => {
       outcome: 'cd420',
       variables: ['age', 'wtkg', 'gender'],
       cohort_a: parameters.cohort_a,
-      cohort_b: parameters.cohort_b,
+      cohort_b: "arms in ('ZDV', 'ddI') or karnof < 90", // the tree, written as its text
       saved: '@older_men'
     });
+  });
+
+  it('writes a cohort tree as text only when the text reads back as the same tree', () => {
+    const tree = { and: [{ column: 'arms', op: '==', value: 'ZDV' }, { column: 'age', op: '>=', value: 40 }] };
+    expect(cohortAssignment('c', tree)).toBe(`c="arms == 'ZDV' and age >= 40"`);
+    expect(parseCohort(kernelReads(`run p ${cohortAssignment('c', tree)}`).parameters.c as string)).toEqual(tree);
+    expect(cohortAssignment('c', { and: [] })).toBe("c=''");
+    // null is no value of the text syntax: the tree goes as JSON, as the kernel reads it.
+    const odd = { column: 'cd40', op: '==', value: null } as unknown as CohortTree;
+    expect(cohortAssignment('c', odd)).toBe(`c:='{"column":"cd40","op":"==","value":null}'`);
+    expect(kernelReads(`run p ${cohortAssignment('c', odd)}`).parameters).toEqual({ c: odd });
   });
 
   it('writes simple values readably', () => {

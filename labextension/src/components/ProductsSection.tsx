@@ -71,6 +71,11 @@ function ProductRow(props: { entry: IProductEntry; selected: boolean; model: Pan
   );
 }
 
+/** Reachable products first (in the server's order), the unreachable ones after them. */
+function healthyFirst(products: IProductEntry[]): IProductEntry[] {
+  return [...products.filter(p => p.health === 'ok'), ...products.filter(p => p.health !== 'ok')];
+}
+
 export function ProductsSection(props: { model: PanelModel; actions: IProductActions }): JSX.Element {
   const model = useModel(props.model);
   const { actions } = props;
@@ -107,7 +112,7 @@ export function ProductsSection(props: { model: PanelModel; actions: IProductAct
         </p>
       )}
       <ul className="jp-DataProduct-list" role="listbox" aria-label="Data products">
-        {model.products.map(entry => (
+        {healthyFirst(model.products).map(entry => (
           <ProductRow
             key={entry.name}
             entry={entry}
