@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from jupyter_dataproduct import __version__
 
 
@@ -38,3 +40,13 @@ async def test_an_unknown_product_is_a_404_naming_the_known_ones(api):
     assert status == 404
     assert body == {"error": {"code": "unknown_product", "message": "No product 'nope'; known: actg175, tiny",
                               "details": {"product": "nope", "allowed": ["actg175", "tiny"]}}}
+
+
+async def test_a_product_without_a_snapshot_is_described_without_row_counts(api, root):
+    fresh = root / "work" / "fresh"
+    fresh.parent.mkdir()
+    shutil.copytree(root / "products" / "tiny", fresh, ignore=shutil.ignore_patterns(".dataproduct"))
+    status, body = await api("products", method="POST", body={"location": "work/fresh", "name": "fresh"})
+    assert status == 201 and body["health"] == "ok"
+    status, info = await api("products", "fresh")
+    assert status == 200 and [e.get("rows") for e in info["entities"]] == [None, None]
