@@ -187,7 +187,7 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
         f"{p}/artifacts/{{artifact}}": {
             "get": _op("An artifact and its value (cohort JSON, table or result document).", "reader",
                        {"200": _json({"type": "object", "properties": {"artifact": OBJECT, "kind": {"type": "string"}, "value": {}}})},
-                       parameters=[name, _path("artifact", "Artifact name.")]),
+                       parameters=[name, _path("artifact", "Artifact name."), TABLES_Q]),
             "put": _op("Save a cohort, or a result (by history entry or provenance; the server recomputes it).", "analyst",
                        {"201": _json(OBJECT, "Saved")}, parameters=[name, _path("artifact", "Artifact name.")],
                        body=_body({"$ref": "#/components/schemas/SaveArtifact"}),
@@ -222,7 +222,10 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
                     "rows": {"type": "integer"}, "columns": {"type": "array", "items": {"type": "string"}},
                     "media_type": {"const": "application/vnd.apache.arrow.stream"}, "encoding": {"const": "base64"},
                     "data": {"type": "string", "description": "Arrow IPC stream, base64"},
-                    "records": {"type": "array", "items": OBJECT, "description": "With ?tables=json"}}},
+                    "records": {"type": "array", "items": OBJECT, "description": "With ?tables=json"},
+                    "schema": {"type": "object", "description": "With ?tables=json: each column's type "
+                               "(int, float, string, bool, date, datetime, category, other); categories with 'levels'",
+                               "additionalProperties": OBJECT}}},
                 "Result": {"type": "object", "required": ["provenance", "tables", "values", "charts"], "properties": {
                     "provenance": {"$ref": "#/components/schemas/Provenance"},
                     "tables": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Table"}},
