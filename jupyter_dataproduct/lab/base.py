@@ -18,6 +18,7 @@ from ..server.errors import BadRequestError, InternalError, NotFoundError
 from .catalog import Catalog
 
 MAX_BODY = 1 << 20
+MIN_SCRUBBED = 8
 
 
 class DataProductHandler(APIHandler):
@@ -56,7 +57,7 @@ class DataProductHandler(APIHandler):
         else:
             self.log.error("jupyter_dataproduct: %s %s failed", self.request.method, self.request.path, exc_info=kwargs.get("exc_info"))
             error = InternalError("The Data Products extension failed; the details are in the Jupyter server's log.")
-        self.set_status(getattr(error, "http_status", status_code) if isinstance(exc, DataProductError) else status_code)
+        self.set_status(error.http_status if isinstance(exc, DataProductError) else status_code)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(self._checked(json.dumps({"error": error.to_dict()}, default=str)))
 
@@ -69,7 +70,7 @@ class DataProductHandler(APIHandler):
     def _checked(self, text: str) -> str:
         """The answer with any known token blanked out (belt and braces: none should be there)."""
         for token in self.catalog.tokens():
-            if token and token in text:
+            if len(token) >= MIN_SCRUBBED and token in text:  # a 1-letter "token" must not blank every "a"
                 self.log.error("jupyter_dataproduct: an answer to %s contained a token; it was removed", self.request.path)
                 text = text.replace(token, "***")
         return text

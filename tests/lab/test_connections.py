@@ -106,3 +106,14 @@ async def test_only_products_of_the_connections_file_can_be_removed(api):
     assert status == 409 and body["error"]["code"] == "not_removable"
     assert "products/tiny/dataproduct.yaml" in body["error"]["message"]
     assert (await api("products", "nope", method="DELETE"))[0] == 404
+
+
+async def test_a_token_that_slipped_into_an_answer_is_blanked(api, root, served_actg):
+    """The last net: whatever the text, a token the extension holds never leaves in an answer."""
+    url, token = served_actg
+    connections.add(connections.Connection("trial", url, token))
+    manifest = root / "products" / "tiny" / "dataproduct.yaml"
+    manifest.write_text(manifest.read_text().replace("Two small entities for tests.", f"Leaked {token} here."))
+    await api("products")  # the catalog reads the connections file
+    status, info = await api("products", "tiny")
+    assert status == 200 and info["description"] == "Leaked *** here."
