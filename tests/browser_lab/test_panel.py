@@ -197,3 +197,40 @@ def test_dark_theme(page, screenshot):
 def luminance(css_color: str) -> float:
     red, green, blue = (int(v) for v in re.findall(r"\d+", css_color)[:3])
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def reload(page):
+    page.reload()
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+
+
+def test_a_missing_server_extension_says_how_to_enable_it(page):
+    # As a server without the extension answers (the GET carries a cache-busting query).
+    page.route("**/dataproduct/version*", lambda route: route.fulfill(status=404, body="Not Found"))
+    reload(page)
+    panel = open_panel(page)
+    banner = panel.locator(".jp-DataProduct-banner.jp-mod-error")
+    expect(banner).to_contain_text("jupyter server extension enable jupyter_dataproduct")
+    expect(banner).to_have_attribute("role", "alert")
+
+
+def test_a_version_mismatch_warns_and_the_panel_keeps_working(page):
+    page.route("**/dataproduct/version*",
+               lambda route: route.fulfill(status=200, content_type="application/json", body='{"version": "9.9.9"}'))
+    reload(page)
+    panel = open_panel(page)
+    expect(panel.locator(".jp-DataProduct-banner.jp-mod-warning")).to_contain_text("9.9.9")
+    expect(panel.locator('.jp-DataProduct-protocol[data-protocol="compare_arms"]')).to_be_visible()
+
+
+def test_insert_from_the_context_menu_writes_the_cell_without_running_it(page):
+    panel = open_panel(page)
+    page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
+    expect(page.locator(".jp-NotebookPanel .jp-Notebook")).to_be_visible()
+    panel.locator('.jp-DataProduct-protocol[data-protocol="survival"]').click(button="right")
+    page.locator(".lm-Menu-itemLabel", has_text="Insert protocol cell into the notebook").click()
+    cell = page.locator(".jp-NotebookPanel:visible .jp-CodeCell").filter(has_text="%dataproduct run survival")
+    expect(cell).to_have_count(1)
+    assert "%dataproduct connect examples/actg175" in cell.inner_text()
+    expect(cell.locator(".jp-InputPrompt")).to_have_text("[ ]:")  # inserted, not run
