@@ -14,7 +14,7 @@ FIELDS = ("name", "kind", "entity", "created", "summary", "description")
 class ArtifactsHandler(DataProductHandler):
     @web.authenticated
     async def get(self, name: str) -> None:
-        items = await self.catalog.run(self.catalog.call, name, lambda p: p._transport.artifacts())
+        items = await self.catalog.run(self.catalog.call, name, lambda p: p.transport.artifacts())
         self.reply({"artifacts": [_artifact(a) for a in items]})
 
 

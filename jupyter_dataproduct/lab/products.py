@@ -83,7 +83,7 @@ def describe(product: Any) -> dict[str, Any]:
     """Title, description, and the data dictionary (with row counts of the latest snapshot)."""
     info = product.info
     try:
-        latest = product._transport.snapshot("latest")
+        latest = product.transport.snapshot("latest")
         rows = {name: meta["rows"] for name, meta in latest.get("entities", {}).items()}
     except SnapshotNotFoundError:  # not built yet: no row counts
         rows = {}

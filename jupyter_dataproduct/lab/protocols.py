@@ -19,14 +19,14 @@ from .validation import validate
 class ProtocolsHandler(DataProductHandler):
     @web.authenticated
     async def get(self, name: str) -> None:
-        metas = await self.catalog.run(self.catalog.call, name, lambda p: p._transport.protocols())
+        metas = await self.catalog.run(self.catalog.call, name, lambda p: p.transport.protocols())
         self.reply({"protocols": [protocol_summary(m) for m in metas]})
 
 
 class ProtocolHandler(DataProductHandler):
     @web.authenticated
     async def get(self, name: str, protocol: str) -> None:
-        meta = await self.catalog.run(self.catalog.call, name, lambda p: p._transport.protocol(protocol))
+        meta = await self.catalog.run(self.catalog.call, name, lambda p: p.transport.protocol(protocol))
         self.reply(protocol_detail(meta))
 
 

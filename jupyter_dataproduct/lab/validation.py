@@ -16,12 +16,12 @@ from ..core.errors import ParameterError
 def validate(product: Any, protocol: str, parameters: dict[str, Any]) -> None:
     """Raise the engine's ParameterError when ``parameters`` do not bind to ``protocol``."""
     if product.is_local:
-        product._transport.product.bind(protocol, parameters, snapshot=product.pinned or "latest")
+        product.transport.product.bind(protocol, parameters, snapshot=product.pinned or "latest")
         return
     from ..core.engine import bind_parameters
     from ..core.parameters import BindContext, Parameter
 
-    meta = product._transport.protocol(protocol)
+    meta = product.transport.protocol(protocol)
     spec = SimpleNamespace(key=f"{meta['name']}@{meta['version']}",
                            parameters={n: Parameter(**p) for n, p in meta["parameters"].items()})
     schema = meta.get("schema", {}).get("properties", {})
@@ -48,7 +48,7 @@ def cohort_count(product: Any, entity: str, cohort: Any) -> dict[str, Any]:
 def _local_count(product: Any, entity: str, value: Any) -> dict[str, Any]:
     import polars as pl
 
-    core = product._transport.product
+    core = product.transport.product
     cohort = core.cohort(entity, value)
     frame = core.snapshot(product.pinned or "latest").scan(entity)
     total = frame.select(pl.len()).collect().item()
@@ -69,7 +69,7 @@ def _remote_count(product: Any, entity: str, value: Any) -> dict[str, Any]:
         cohort = load_cohort(product, value["artifact"])
     else:
         cohort = cohort_from_value(value, entity, model.entities[entity])
-    snapshot = product._transport.snapshot(product.pinned or "latest")
+    snapshot = product.transport.snapshot(product.pinned or "latest")
     total = snapshot["rows"][entity] if isinstance(snapshot.get("rows"), dict) else snapshot["entities"][entity]["rows"]
     key = model.entities[entity].key[:1]
     matched = total if cohort.is_everyone else product.frame(entity, where=cohort, columns=key, library="polars").height
@@ -91,7 +91,7 @@ def remote_model(info: dict[str, Any]) -> Any:
 def load_cohort(product: Any, name: str) -> Any:
     from ..core.cohort import Cohort
 
-    _, value = product._transport.load_artifact(name)
+    _, value = product.transport.load_artifact(name)
     if not isinstance(value, Cohort):
         raise ParameterError(f"Artifact {name!r} is not a cohort.", details={"artifact": name})
     return value
