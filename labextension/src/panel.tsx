@@ -58,7 +58,7 @@ export class DataProductPanel extends SidePanel {
     };
     accordion.expand?.(index);
     // The form needs most of the height; the lists above keep a little each.
-    accordion.setRelativeSizes?.([2, 3, 6]);
+    accordion.setRelativeSizes?.([3, 3, 6]);
     // React renders the form after this call: wait for its title to appear.
     const focusTitle = (tries: number): void => {
       const title = this.node.querySelector<HTMLElement>('#jp-DataProduct-formTitle');

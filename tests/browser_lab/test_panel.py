@@ -67,8 +67,15 @@ def test_compare_arms_form_with_a_cohort_built_by_clicks_runs_into_the_notebook(
     expect(output.locator("table").first).to_be_visible(timeout=120_000)
     expect(output).to_contain_text("karnof")
     screenshot(page, "run-output")
+    # For the README: a wider sidebar (dragged by its handle) and the cohort's live count.
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + 1, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 90, box["y"] + 200, steps=5)
+    page.mouse.up()
     cohort_a.locator(".jp-DataProduct-count").scroll_into_view_if_needed()
-    screenshot(page, "readme-panel", clip={"x": 0, "y": 0, "width": 1200, "height": 820})
+    screenshot(page, "readme-panel", clip={"x": 0, "y": 0, "width": 1280, "height": 860})
     chart = output.locator(".vega-embed svg, .vega-embed canvas")
     try:
         expect(chart.first).to_be_visible(timeout=15_000)
