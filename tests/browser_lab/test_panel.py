@@ -241,3 +241,33 @@ def test_insert_from_the_context_menu_writes_the_cell_without_running_it(page):
     expect(cell).to_have_count(1)
     assert "%dataproduct connect examples/actg175" in cell.inner_text()
     expect(cell.locator(".jp-InputPrompt")).to_have_text("[ ]:")  # inserted, not run
+
+
+def test_numbers_and_pick_lists_are_checked_at_once_and_a_protocol_drags_into_a_notebook(page, screenshot):
+    panel = open_panel(page)
+    page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
+    notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+    expect(notebook).to_be_visible()
+    row = panel.locator('.jp-DataProduct-protocol[data-protocol="cd4_response"]')
+    row.click()
+    form = panel.locator(".jp-DataProduct-form")
+    threshold = form.locator("input#root_threshold")
+    expect(threshold).to_have_value("50")
+    expect(form.locator("select#root_week")).to_be_visible()
+    threshold.fill("5000")  # above the maximum: flagged at once, in the browser
+    expect(form.locator(".jp-DataProduct-validation .jp-DataProduct-error")).to_contain_text("1000")
+    threshold.fill("80")
+    form.locator("select#root_week").select_option(label="96")
+    expect(form.locator(".jp-DataProduct-ok")).to_be_visible()
+    screenshot(page, "form-numbers-enums")
+
+    # Drag the protocol's row onto the notebook: a cell with the form's values.
+    box, target = row.bounding_box(), notebook.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 60, box["y"] + 20, steps=4)
+    page.mouse.move(target["x"] + 200, target["y"] + 60, steps=12)
+    page.mouse.up()
+    cell = page.locator(".jp-NotebookPanel:visible .jp-CodeCell").filter(has_text="%dataproduct run cd4_response")
+    expect(cell).to_have_count(1)
+    assert "threshold=80 week:=96" in cell.inner_text()
