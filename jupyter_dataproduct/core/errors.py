@@ -121,3 +121,10 @@ class MissingDependencyError(DataProductError):
 
     code = "missing_dependency"
     http_status = 501
+
+
+class DiskFullError(DataProductError):
+    """The disk (or the user's quota, or the file-size limit) is full: nothing was half-written."""
+
+    code = "disk_full"
+    http_status = 507

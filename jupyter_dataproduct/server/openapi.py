@@ -196,8 +196,10 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
                           parameters=[name, _path("artifact", "Artifact name.")]),
         },
         f"{p}/history": {"get": _op("Every run, newest first.", "reader", {"200": _json({"type": "array", "items": OBJECT})},
-                                    parameters=[name, _query("limit", "At most this many entries.",
-                                                             {"type": "integer", "minimum": 1, "maximum": 100000})])},
+                                    parameters=[name, _query("limit", "At most this many entries (default 100).",
+                                                             {"type": "integer", "minimum": 1, "maximum": 100000}),
+                                                _query("offset", "Skip this many newest entries.",
+                                                       {"type": "integer", "minimum": 0})])},
         f"{p}/history/{{entry}}/result": {"get": _op("The result of a history entry (stored, or re-run).", "analyst",
                                                      {"200": _json(result)}, parameters=[name, _path("entry", "History entry id or prefix."), TABLES_Q])},
     }
