@@ -151,6 +151,9 @@ def page(browser, lab: Lab) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1440, "height": 960}, base_url=lab.url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "dataproduct" in m.text.lower() else None)
     page.set_default_timeout(30_000)
     page.goto(lab.lab_url())
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=90_000)
@@ -160,6 +163,8 @@ def page(browser, lab: Lab) -> Iterator[object]:
     page.wait_for_load_state("networkidle")
     yield page
     context.close()
+    # The panel logs nothing as an error and throws nothing uncaught while it is used.
+    assert not errors, errors
 
 
 @pytest.fixture
