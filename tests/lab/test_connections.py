@@ -117,3 +117,21 @@ async def test_a_token_that_slipped_into_an_answer_is_blanked(api, root, served_
     await api("products")  # the catalog reads the connections file
     status, info = await api("products", "tiny")
     assert status == 200 and info["description"] == "Leaked *** here."
+
+
+async def test_a_saved_cohort_of_a_server_is_counted_by_name(api, served_actg):
+    from jupyter_dataproduct import connect
+
+    url, token = served_actg
+    remote = connect(url, token=token)
+    if "lab_older" not in [a.name for a in remote.artifacts()]:
+        remote.save("age >= 50", "lab_older", entity="patients")
+    await api("products", method="POST", body={"location": url, "name": "trial", "token": token})
+    by_name = await api("products", "trial", "cohorts", "count", method="POST",
+                        body={"entity": "patients", "cohort": "@lab_older"})
+    by_text = await api("products", "actg175", "cohorts", "count", method="POST",
+                        body={"entity": "patients", "cohort": "age >= 50"})
+    assert by_name[0] == 200 and by_name[1]["matched"] == by_text[1]["matched"] > 0
+    status, body = await api("products", "trial", "artifacts")
+    assert {"name": "lab_older", "kind": "cohort", "entity": "patients"}.items() <= \
+        next(a for a in body["artifacts"] if a["name"] == "lab_older").items()
