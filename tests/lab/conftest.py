@@ -1,7 +1,7 @@
 """A real Jupyter Server with the Data Products extension (pytest-jupyter's ``jp_fetch``).
 
-pytest-jupyter's fixtures are loaded in this folder only: registered for the whole suite
-they clash with Playwright's sync API in the browser tests.
+pytest-jupyter's fixtures and hooks are imported in this folder only: registered for the
+whole suite they clash with Playwright's sync API in the browser tests.
 
 - ``root``: the Jupyter root, holding built copies of the tiny product and of ACTG 175
   (``products/tiny``, ``products/actg175``: found by the search).
@@ -27,7 +27,9 @@ from jupyter_dataproduct.cli import main as cli
 from jupyter_dataproduct.core.product import Product
 from tests.servers import dataproduct_serve
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# Imported, not listed in ``pytest_plugins`` (pytest allows that only in the top conftest):
+# the fixtures and the async-test hooks then apply to this folder only.
+from pytest_jupyter.jupyter_server import *  # noqa: E402,F401,F403
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "actg175"
 
