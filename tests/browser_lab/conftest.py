@@ -57,7 +57,7 @@ def _write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=1))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if not (LABEXTENSION / "package.json").is_file():
         pytest.fail(
@@ -129,8 +129,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             process.wait(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium, for one test module: Playwright's sync API holds an event loop in the main
+    thread, which must be gone before other folders' asyncio fixtures (pytest-jupyter) run."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
