@@ -121,3 +121,11 @@ class MissingDependencyError(DataProductError):
 
     code = "missing_dependency"
     http_status = 501
+
+
+class DataError(DataProductError):
+    """The data cannot be analysed as asked (e.g. an event column coded other than 0/1);
+    the message names the column, the values seen and what to do."""
+
+    code = "invalid_data"
+    http_status = 422
