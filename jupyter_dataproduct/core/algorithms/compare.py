@@ -278,11 +278,17 @@ def _float(value: float | np.floating | None) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _adjust_and_rank(rows: list[dict]) -> pl.DataFrame:
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values, as R's ``p.adjust(p, method = "BH")``."""
     from scipy import stats
 
-    p_values = np.array([r["p_value"] for r in rows if r["p_value"] is not None], dtype=float)
-    adjusted = iter(stats.false_discovery_control(p_values, method="bh") if len(p_values) else [])
+    if not len(p_values):
+        return []
+    return [float(p) for p in stats.false_discovery_control(np.asarray(p_values, dtype=float), method="bh")]
+
+
+def _adjust_and_rank(rows: list[dict]) -> pl.DataFrame:
+    adjusted = iter(benjamini_hochberg([r["p_value"] for r in rows if r["p_value"] is not None]))
     for row in rows:
         row["p_adjusted"] = float(next(adjusted)) if row["p_value"] is not None else None
     ordered = sorted(range(len(rows)), key=lambda i: (rows[i]["p_value"] is None, rows[i]["p_value"] or 0.0, i))

@@ -11,6 +11,8 @@ Definitions follow R's ``survival`` package (checked against it to 1e-6):
 - Medians and their limits as ``print(survfit)``: the first time the curve (the lower band,
   the upper band) is at or below 0.5; where it sits exactly at 0.5 (within sqrt(machine
   epsilon)), the midpoint to the next lower step. A curve that never gets there has none.
+- Times closer than sqrt(machine epsilon), absolutely or relative to the mean absolute time,
+  are one time (R's default ``timefix = TRUE``): e.g. epoch seconds 1.5e9 and 1.5e9 + 1.
 - ``survdiff`` (rho = 0): tied times are handled as R does (all events at a time, before
   censorings at that time). Groups with no expected events are left out of the test (as
   R); with fewer than two left, chi-square is 0 and p is null (R: NaN, or 1 with zero
@@ -33,7 +35,8 @@ from ..errors import DataError, ParameterError
 from .columns import present, require_columns
 
 GROUP = "group"
-# R's tolerance for a curve sitting exactly at the median (survmean's minmin).
+# R's tolerance for a curve sitting exactly at the median (survmean's minmin) and for
+# times that count as equal (aeqSurv).
 _MEDIAN_TOLERANCE = math.sqrt(np.finfo(float).eps)
 
 
@@ -86,12 +89,12 @@ def event_table(frame: pl.LazyFrame, time: str, event: str, group: str | None = 
     missing_rows = int(kept.get_column("_all").sum()) - int(
         kept.filter(pl.col("time").is_not_null()).get_column("_rows").sum()
     )
+    complete = kept.filter(pl.col("time").is_not_null() & (pl.col("_rows") > 0))
     table = (
-        kept.filter(pl.col("time").is_not_null() & (pl.col("_rows") > 0))
+        _merge_close_times(complete.with_columns(pl.col("time").cast(pl.Float64)))
         .sort(GROUP, "time", nulls_last=True)
         .with_columns(
             pl.col(GROUP).cast(pl.String),
-            pl.col("time").cast(pl.Float64),
             (pl.col("_rows").reverse().cum_sum().reverse().over(GROUP)).alias("n_risk"),
             (pl.col("_rows") - pl.col("n_event")).alias("n_censor"),
         )
@@ -101,6 +104,27 @@ def event_table(frame: pl.LazyFrame, time: str, event: str, group: str | None = 
     if table.height == 0:
         raise ParameterError("No rows with both a time and an event value: nothing to analyse.")
     return EventTable(table, missing_rows=missing_rows, null_group_rows=null_group_rows)
+
+
+def _merge_close_times(counts: pl.DataFrame) -> pl.DataFrame:
+    """Times closer than R's tolerance become the earliest of them, as ``survfit`` and
+    ``survdiff`` do by default (``timefix = TRUE``, ``aeqSurv``): distinct times whose gap is at
+    most sqrt(machine epsilon), absolutely or relative to the mean absolute time."""
+    times = np.unique(counts.get_column("time").to_numpy())
+    times = times[np.isfinite(times)]
+    if len(times) < 2:
+        return counts
+    gaps = np.diff(times)
+    tied = (gaps <= _MEDIAN_TOLERANCE) | (gaps / np.mean(np.abs(times)) <= _MEDIAN_TOLERANCE)
+    if not tied.any():
+        return counts
+    cuts = times[np.concatenate([[True], ~tied])]
+    merged = cuts[np.maximum(np.searchsorted(cuts, counts.get_column("time").to_numpy(), side="right") - 1, 0)]
+    return (
+        counts.with_columns(pl.Series("time", merged))
+        .group_by(GROUP, "time", maintain_order=True)
+        .agg(pl.col("n_event").sum(), pl.col("_rows").sum())
+    )
 
 
 def _check_event_type(frame: pl.LazyFrame, event: str, dtype: pl.DataType) -> None:
