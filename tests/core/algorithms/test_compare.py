@@ -172,3 +172,10 @@ def test_notes_from_the_caller_reach_every_row():
     a, b = pl.LazyFrame({"v": [1.0, 2.0, 3.0], "c": ["x", "y", "x"]}), pl.LazyFrame({"v": [2.0, 3.0], "c": ["x", "x"]})
     table = compare_cohorts(a, b, {"v": "numeric", "c": "categorical"}, notes=["cohorts overlap: 2 rows"])
     assert all(n.endswith("cohorts overlap: 2 rows") for n in table["note"])
+
+
+def test_the_exact_mann_whitney_is_bounded_and_the_row_says_so():
+    a, b = [0.5, 1.5, 2.5, 3.5, 4.5], [float(v) for v in range(1500)]
+    row = compare_cohorts(pl.LazyFrame({"v": a}), pl.LazyFrame({"v": b}), {"v": "numeric"}).row(0, named=True)
+    assert row["mw_method"] == "asymptotic" and "exact distribution, not computed for more than 1000" in row["note"]
+    assert row["mw_p_value"] == pytest.approx(stats.mannwhitneyu(a, b, method="asymptotic").pvalue, **TOL)
