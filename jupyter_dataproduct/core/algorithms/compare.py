@@ -8,8 +8,9 @@ conventions, for a statistician to check without reading the code:
   ``missing_a`` / ``missing_b``.
 - **Numbers**: Welch's t test (``ttest_ind(equal_var=False)``, two-sided) and Cohen's d with
   the pooled standard deviation. Means and variances come from one polars query of
-  sufficient statistics, shifted by a value of the column and with the corrected two-pass
-  variance, so values around 1e9 keep their digits (where scipy's own loses some).
+  sufficient statistics; where a mean is over 100 standard deviations from 0 (values around
+  1e9, or no variation), they are computed again from the values minus the pooled mean (the
+  shifted formula, one more query), so such values keep their digits (scipy's lose some).
 - **Mann-Whitney U** as ``mannwhitneyu`` with its default ``method="auto"``: the exact
   distribution when one sample has at most 8 values and no value is tied, otherwise the
   normal approximation with the tie correction and the continuity correction. ``mw_method``
@@ -101,11 +102,12 @@ def _numeric_rows(pooled: pl.DataFrame, columns: list[str]) -> list[dict]:
         *[expr for c in columns for expr in _moment_exprs(c, in_a)],
         *[expr for c in columns for expr in _rank_exprs(c, in_a)],
     ).row(0, named=True)
+    moments.update(_shifted_moments(pooled, [c for c in columns if _needs_shift(moments, c)], moments, in_a))
     rows = []
     for c in columns:
         na, nb = moments[f"{c}:n_a"], moments[f"{c}:n_b"]
-        shift = moments[f"{c}:shift"] or 0.0
-        da, db = moments[f"{c}:dev_mean_a"], moments[f"{c}:dev_mean_b"]
+        shift = moments.get(f"{c}:shift", 0.0)
+        da, db = moments[f"{c}:mean_a"], moments[f"{c}:mean_b"]  # of the values minus the shift
         va, vb = moments[f"{c}:var_a"], moments[f"{c}:var_b"]
         row = _base_row(c, "numeric", "welch_t", na, nb, moments[f"{c}:missing_a"], moments[f"{c}:missing_b"])
         row["summary_a"] = _numeric_summary(None if da is None else shift + da, va if na > 1 else None)
@@ -127,25 +129,48 @@ def _numeric_rows(pooled: pl.DataFrame, columns: list[str]) -> list[dict]:
 
 
 def _moment_exprs(c: str, in_a: pl.Expr) -> list[pl.Expr]:
-    """Counts, means and variances of a column in each cohort, in one query.
-
-    Values are shifted by one of them first, so the sums stay small where the values are
-    large and close (1.7e9 +- 100), and the variance is the corrected two-pass one (the
-    mean is a scalar of the same query)."""
+    """Counts, means and variances of a column in each cohort (polars' one-query kernels)."""
     value = pl.col(c).cast(pl.Float64)
-    shift = value.drop_nulls().first()
-    exprs = [value.drop_nulls().first().alias(f"{c}:shift")]
-    for side, where in (("a", in_a), ("b", ~in_a)):
-        shifted = (value - shift).filter(where)
-        n = shifted.count()
-        deviation = shifted - shifted.mean()
-        exprs += [
-            n.alias(f"{c}:n_{side}"),
-            value.filter(where).null_count().alias(f"{c}:missing_{side}"),
-            shifted.mean().alias(f"{c}:dev_mean_{side}"),
-            ((deviation.pow(2).sum() - deviation.sum().pow(2) / n) / (n - 1)).alias(f"{c}:var_{side}"),
-        ]
-    return exprs
+    return [
+        expr.alias(f"{c}:{name}_{side}")
+        for side, where in (("a", in_a), ("b", ~in_a))
+        for name, expr in (("n", value.filter(where).count()), ("missing", value.filter(where).null_count()),
+                           ("mean", value.filter(where).mean()), ("var", value.filter(where).var(ddof=1)))
+    ]
+
+
+# Where the mean is this many standard deviations from 0 (or the values do not vary), the
+# moments are computed again from the values minus their mean: polars' variance and the
+# difference of two large means lose digits there (1.7e9 +- 100: Welch p off by 4e-9).
+_SHIFT_RATIO = 100.0
+
+
+def _needs_shift(moments: dict, c: str) -> bool:
+    for side in ("a", "b"):
+        mean, var = moments[f"{c}:mean_{side}"], moments[f"{c}:var_{side}"]
+        if mean is not None and abs(mean) > _SHIFT_RATIO * math.sqrt(max(var or 0.0, 0.0)):
+            return True
+    return False
+
+
+def _shifted_moments(pooled: pl.DataFrame, columns: list[str], moments: dict, in_a: pl.Expr) -> dict:
+    """Means and variances of ``value - shift`` (shift: the pooled mean, so the subtraction is
+    exact for values near it), in one more query over the columns that need it."""
+    if not columns:
+        return {}
+    shifts = {}
+    for c in columns:
+        n_a, n_b = moments[f"{c}:n_a"], moments[f"{c}:n_b"]
+        means = [(moments[f"{c}:mean_{s}"], n) for s, n in (("a", n_a), ("b", n_b)) if n]
+        shifts[c] = sum(m * n for m, n in means) / sum(n for _, n in means)
+    shifted = pooled.select(
+        expr.alias(f"{c}:{name}_{side}")
+        for c in columns
+        for side, where in (("a", in_a), ("b", ~in_a))
+        for name, expr in (("mean", (pl.col(c).cast(pl.Float64) - shifts[c]).filter(where).mean()),
+                           ("var", (pl.col(c).cast(pl.Float64) - shifts[c]).filter(where).var(ddof=1)))
+    ).row(0, named=True)
+    return {**shifted, **{f"{c}:shift": shift for c, shift in shifts.items()}}
 
 
 def _welch(difference: float, va: float, na: int, vb: float, nb: int) -> dict:
