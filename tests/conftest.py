@@ -192,3 +192,53 @@ def postgres_url(tmp_path_factory):
     finally:
         subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)
+
+
+# -- a real, small disk to fill ------------------------------------------------------------------
+
+
+class SmallDisk:
+    """A tmpfs of a few megabytes mounted at ``path``; ``fill()`` leaves it (almost) full."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.filler = path / ".filler"
+
+    def fill(self, leave: int = 0) -> None:
+        """Take all free space but ``leave`` bytes (the filler file is not part of any product)."""
+        import os
+
+        stat = os.statvfs(self.path)
+        free = stat.f_bavail * stat.f_frsize
+        with open(self.filler, "ab") as handle:
+            handle.write(b"\0" * max(0, free - leave))
+
+    def free(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk():
+    """``small_disk(folder, size="8m")``: mount a tmpfs of ``size`` at ``folder`` (as root, or with
+    passwordless sudo; elsewhere the test is skipped, saying why); unmounted at the end."""
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def mount(folder: Path, size: str = "8m") -> SmallDisk:
+        folder.mkdir(parents=True, exist_ok=True)
+        import os
+
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]  # CI may run as a user with sudo
+        done = subprocess.run([*sudo, "mount", "-t", "tmpfs", "-o", f"size={size},mode=1777", "tmpfs", str(folder)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {done.stderr.strip()}")
+        mounted.append(folder)
+        return SmallDisk(folder)
+
+    yield mount
+    import os
+
+    for folder in reversed(mounted):
+        subprocess.run([*([] if os.geteuid() == 0 else ["sudo", "-n"]), "umount", "-l", str(folder)], capture_output=True)

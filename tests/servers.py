@@ -16,11 +16,11 @@ ANNOUNCED = re.compile(r"Serving \S+ at (http://127\.0\.0\.1:(\d+))/api/products
 
 
 @contextlib.contextmanager
-def dataproduct_serve(product: Path) -> Iterator[str]:
-    """Serve ``product`` on a free port (``--port 0``); yield the base URL it announced once it
+def dataproduct_serve(*products: Path) -> Iterator[str]:
+    """Serve ``products`` on a free port (``--port 0``); yield the base URL it announced once it
     answers its health check. The server is always stopped."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_dataproduct.cli", "serve", str(product), "--port", "0", "--log-level", "warning"],
+        [sys.executable, "-m", "jupyter_dataproduct.cli", "serve", *map(str, products), "--port", "0", "--log-level", "warning"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..core.product import Product
@@ -40,11 +42,17 @@ def command(path: str, protocol: str | None, as_json: bool) -> None:
     ]
     if as_json:
         print_json({"protocols": rows, "problems": catalog.problems})
-        return
-    print_table([{**r, "parameters": ", ".join(r["parameters"]), "versions": ", ".join(r["versions"])} for r in rows],
-                empty="No protocols yet: add YAML files to protocols/.")
-    for file, message in catalog.problems.items():
-        click.secho(f"broken: {message}", fg="red", err=True)
+    else:
+        empty = "No protocols load: every protocol file is broken." if catalog.problems else \
+            "No protocols yet: add YAML files to protocols/."
+        print_table([{**r, "parameters": ", ".join(r["parameters"]), "versions": ", ".join(r["versions"])} for r in rows],
+                    empty=empty)
+        if catalog.problems:
+            click.secho(f"\nBroken protocol files ({len(catalog.problems)}):", fg="red", bold=True)
+        for message in catalog.problems.values():
+            click.echo(f"  {message}")
+    if catalog.problems:
+        sys.exit(1)
 
 
 def _short(value: object) -> str:

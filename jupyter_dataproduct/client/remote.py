@@ -27,6 +27,7 @@ from .transport import Transport
 
 TOKEN_ENV = "DATAPRODUCT_TOKEN"
 API = "/api/products"
+HISTORY_PAGE = 500  # entries per request when the whole history is asked for
 
 
 class RemoteConnectionError(DataProductError):
@@ -212,8 +213,16 @@ class RemoteTransport(Transport):
     def delete_artifact(self, name: str) -> None:
         self._json("DELETE", f"/artifacts/{_seg(name)}")
 
-    def history(self, limit: int | None) -> list[dict[str, Any]]:
-        return self._json("GET", "/history", params={"limit": limit} if limit else None)
+    def history(self, limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
+        """A page of the history; ``limit=None``: every entry, fetched a page at a time."""
+        if limit is not None:
+            return self._json("GET", "/history", params={"limit": limit, "offset": offset})
+        entries: list[dict[str, Any]] = []
+        while True:
+            page = self._json("GET", "/history", params={"limit": HISTORY_PAGE, "offset": offset + len(entries)})
+            entries += page
+            if len(page) < HISTORY_PAGE:
+                return entries
 
     def history_result(self, entry_id: str) -> Result:
         return self._result("GET", f"/history/{_seg(entry_id)}/result")

@@ -63,7 +63,7 @@ class Transport(ABC):
     @abstractmethod
     def delete_artifact(self, name: str) -> None: ...
     @abstractmethod
-    def history(self, limit: int | None) -> list[dict[str, Any]]: ...
+    def history(self, limit: int | None, offset: int = 0) -> list[dict[str, Any]]: ...
     @abstractmethod
     def history_result(self, entry_id: str) -> Result: ...
 
@@ -153,8 +153,8 @@ class LocalTransport(Transport):
     def delete_artifact(self, name: str) -> None:
         self.product.artifacts.delete(name)
 
-    def history(self, limit: int | None) -> list[dict[str, Any]]:
-        return [e.to_json() for e in self.product.history.list(limit)]
+    def history(self, limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
+        return [e.to_json() for e in self.product.history.list(limit, offset)]
 
     def history_result(self, entry_id: str) -> Result:
         return self.product.history_result(entry_id)

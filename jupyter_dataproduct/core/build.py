@@ -1,9 +1,10 @@
 """Building a snapshot: read sources, model, check, write Parquet, publish atomically.
 
-A build works in its own folder under ``tmp/`` and holds an exclusive lock on it. Only a
-finished, checked and hashed build is renamed into ``snapshots/``; a failed or killed
-build leaves at most a locked-then-abandoned folder in ``tmp/``, which the next build
-removes. Two builds of the same content race harmlessly: the first rename wins and the
+A build works in its own folder under ``tmp/`` and holds an exclusive lock beside it from
+before the folder exists until after it has been renamed away or removed. Only a finished,
+checked and hashed build is renamed into ``snapshots/``; a failed or killed build leaves at
+most an unlocked folder in ``tmp/``, which the next build removes (whether or not it has
+anything to build). Two builds of the same content race harmlessly: the first rename wins and the
 other build returns that snapshot.
 """
 
@@ -21,13 +22,16 @@ import polars as pl
 
 from .._version import __version__
 from .checks import check_entity, check_references, raise_for_failures
+from .disk import reporting_full_disk
+from .errors import SourceError
 from .hashing import sha256_file, sha256_json
 from .manifest import Manifest
 from .modelling import model_entity
 from .progress import ProgressCallback, Steps
-from .snapshot import SNAPSHOT_FILE, SNAPSHOT_FORMAT, Snapshot, SnapshotStore, now_iso, snapshot_id
+from .snapshot import SNAPSHOT_FILE, SNAPSHOT_FORMAT, Snapshot, SnapshotStore, exclusive_lock, now_iso, snapshot_id
 
-LOCK_FILE = ".build.lock"
+LOCK_SUFFIX = ".lock"  # tmp/build-<id>.lock: held by the live build of tmp/build-<id>/
+STORE_LOCK = ".lock"  # tmp/.lock: held while a build starts or cleans up
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,20 @@ def build_snapshot(
         steps.finish(f"fingerprinted source {name}")
     config_hash = sha256_json(manifest.config_for_hash())
     new_id = snapshot_id(config_hash, fingerprints)
-    if store.exists(new_id) and not force:
-        steps.done = steps.total
-        steps.finish("up to date: identical snapshot exists")
-        return BuildResult(store.get(new_id), created=False)
+    with reporting_full_disk("the snapshot"):
+        return _build_in_tmp(manifest, product_dir, store, steps, new_id, config_hash, fingerprints, force)
 
-    _remove_abandoned_builds(store)
-    store.tmp_dir.mkdir(parents=True, exist_ok=True)
-    work = store.tmp_dir / f"build-{uuid.uuid4().hex}"
-    work.mkdir()
-    lock = _hold_lock(work)
+
+def _build_in_tmp(manifest: Manifest, product_dir: Path, store: SnapshotStore, steps: Steps, new_id: str,
+                  config_hash: str, fingerprints: dict[str, str], force: bool) -> BuildResult:
+    """Write the snapshot in its own tmp/ folder and publish it; the folder is gone afterwards."""
+    work, lock = _start_work(store)  # also removes what earlier, killed builds left in tmp/
     try:
+        if store.exists(new_id) and not force:
+            steps.done = steps.total
+            steps.finish("up to date: identical snapshot exists")
+            return BuildResult(store.get(new_id), created=False)
+        work.mkdir()
         info = _write_entities(manifest, product_dir, work, steps)
         info.update(
             id=new_id,
@@ -84,8 +91,8 @@ def build_snapshot(
         steps.finish("published" if published else "identical snapshot published by another build")
         return BuildResult(store.get(new_id), created=published)
     finally:
-        os.close(lock)
         shutil.rmtree(work, ignore_errors=True)
+        _release(work, lock)
 
 
 def _write_entities(manifest: Manifest, product_dir: Path, work: Path, steps: Steps) -> dict:
@@ -96,9 +103,15 @@ def _write_entities(manifest: Manifest, product_dir: Path, work: Path, steps: St
     scanned: dict[str, pl.LazyFrame] = {}
     for name, entity in manifest.model.entities.items():
         steps.begin(f"model {name}")
-        if entity.source not in scanned:
-            scanned[entity.source] = manifest.sources[entity.source].scan(product_dir)
-        modelled = model_entity(name, entity, scanned[entity.source])
+        try:
+            if entity.source not in scanned:
+                scanned[entity.source] = manifest.sources[entity.source].scan(product_dir)
+            modelled = model_entity(name, entity, scanned[entity.source])
+        except pl.exceptions.PolarsError as exc:
+            raise SourceError(
+                f"Entity {name!r}: source {entity.source!r} could not be read: {_first_line(exc)}",
+                details={"entity": name, "source": entity.source},
+            ) from exc
         failures += check_entity(manifest.model, modelled)
         frames[name] = modelled.frame
         steps.finish(f"modelled {name}: {modelled.frame.height:,} rows")
@@ -111,7 +124,8 @@ def _write_entities(manifest: Manifest, product_dir: Path, work: Path, steps: St
     for name, frame in frames.items():
         steps.begin(f"write {name}")
         relative = f"entities/{name}.parquet"
-        frame.write_parquet(work / relative, compression="zstd", statistics=True)
+        with reporting_full_disk("the snapshot", work):  # checked before the work folder is removed
+            frame.write_parquet(work / relative, compression="zstd", statistics=True)
         meta[name] = {
             "file": relative,
             "rows": frame.height,
@@ -146,32 +160,55 @@ def _publish(work: Path, store: SnapshotStore, new_id: str) -> bool:
     return True
 
 
-def _hold_lock(work: Path) -> int:
-    fd = os.open(work / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
+def _start_work(store: SnapshotStore) -> tuple[Path, int]:
+    """A new build's folder name in ``tmp/`` and the held lock that marks it alive.
+
+    Each build holds ``tmp/build-<id>.lock`` (beside its folder, so it is held until the
+    folder is renamed away and after) from before its folder exists until after it is gone.
+    Holding the store's ``tmp/.lock`` while creating a lock and while cleaning means a
+    cleaner never sees a build between creating its lock file and locking it."""
+    store.tmp_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(store.tmp_dir / STORE_LOCK):
+        _remove_abandoned_builds(store.tmp_dir)
+        work = store.tmp_dir / f"build-{uuid.uuid4().hex}"
+        fd = os.open(work.with_name(work.name + LOCK_SUFFIX), os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return work, fd
 
 
-def _remove_abandoned_builds(store: SnapshotStore) -> None:
-    """Delete build folders whose builder died (their lock is free)."""
-    if not store.tmp_dir.is_dir():
-        return
-    for folder in store.tmp_dir.glob("build-*"):
-        try:
-            fd = os.open(folder / LOCK_FILE, os.O_RDWR)
-        except OSError:
-            continue  # just created by a live build that has not locked yet
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue  # a live build holds it
-        shutil.rmtree(folder, ignore_errors=True)
+def _release(work: Path, lock: int) -> None:
+    work.with_name(work.name + LOCK_SUFFIX).unlink(missing_ok=True)
+    os.close(lock)
+
+
+def _remove_abandoned_builds(tmp: Path) -> None:
+    """Delete what builds that died left in ``tmp/`` (call with the store lock held): a build
+    folder or lock file whose lock is free - or a folder without one (a build killed between
+    unlocking and renaming, in versions before the lock lived beside the folder)."""
+    for path in sorted(tmp.glob("build-*")):
+        name = path.name.removesuffix(LOCK_SUFFIX)
+        if path.name.endswith(LOCK_SUFFIX) or not (tmp / (name + LOCK_SUFFIX)).exists():
+            if _is_free(tmp / (name + LOCK_SUFFIX)):
+                shutil.rmtree(tmp / name, ignore_errors=True)
+                (tmp / (name + LOCK_SUFFIX)).unlink(missing_ok=True)
+
+
+def _is_free(lock_file: Path) -> bool:
+    """True when no live build holds ``lock_file`` (or it does not exist)."""
+    try:
+        fd = os.open(lock_file, os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
         os.close(fd)
+    return True
 
 
 def _make_read_only(folder: Path) -> None:
-    (folder / LOCK_FILE).unlink(missing_ok=True)
     for path in folder.rglob("*"):
         if path.is_file():
             path.chmod(0o444)
@@ -179,7 +216,7 @@ def _make_read_only(folder: Path) -> None:
 
 def _fsync_tree(folder: Path) -> None:
     for path in folder.rglob("*"):
-        if path.is_file() and path.name != LOCK_FILE:
+        if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
     _fsync_dir(folder / "entities")
@@ -192,3 +229,8 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -15,7 +15,8 @@ from .errors import DataProductError, ParameterError, PluginError, ProtocolError
 from .manifest import Manifest
 from .parameters import BindContext, bind_value, bound_to_json, refuse_unknown
 from .plugins import PluginContext, PluginSpec, call_plugin
-from .protocol import ProtocolSpec, references_in
+from .cohort import cohort_from_value
+from .protocol import ProtocolSpec, reference_of, text_cohorts, unescaped
 from .result import Result, is_chart
 from .snapshot import Snapshot
 
@@ -59,6 +60,10 @@ def execute(
         arguments = {key: _resolve(value, scope) for key, value in step.with_.items()}
         if step.query is not None:
             arguments.setdefault("entity", step.query)
+        for name, entity in text_cohorts(step, plugin, manifest.model, arguments.get("entity")).items():
+            if entity is None:
+                raise ProtocolError(f"Step {step.id!r}, argument {name!r}: a cohort written as text needs the step's entity.")
+            arguments[name] = cohort_from_value(arguments[name], entity, manifest.model.entities[entity], parameter=name)
         try:
             returned = run_plugin(plugin, arguments, context)
         except DataProductError as exc:
@@ -88,11 +93,11 @@ def provenance(manifest: Manifest, spec: ProtocolSpec, bound: dict[str, Any], sn
 
 
 def _resolve(value: Any, scope: dict[str, Any]) -> Any:
-    refs = references_in(value)
     if isinstance(value, str):
-        if refs:
-            return scope[refs[0]]
-        return value[1:] if value.startswith("$$") else value
+        ref = reference_of(value)
+        if ref is not None:
+            return scope[ref]
+        return unescaped(value)
     if isinstance(value, list):
         return [_resolve(v, scope) for v in value]
     if isinstance(value, dict):

@@ -123,6 +123,13 @@ class MissingDependencyError(DataProductError):
     http_status = 501
 
 
+class DiskFullError(DataProductError):
+    """The disk (or the user's quota, or the file-size limit) is full: nothing was half-written."""
+
+    code = "disk_full"
+    http_status = 507
+
+
 class DataError(DataProductError):
     """The data cannot be analysed as asked (e.g. an event column coded other than 0/1);
     the message names the column, the values seen and what to do."""

@@ -1,29 +1,46 @@
 """Analysis history: every protocol run is recorded, newest first, so nothing is lost.
 
-Each entry records when, who, the protocol and version, the snapshot, the bound
-parameters (cohorts as trees) and a reference to the result: the result itself when it is
-small (up to ``STORE_ROWS`` rows in all), otherwise its provenance, which re-runs to the
-identical result.
+Each entry is one small JSON file (``entries/<id>.json``): when, who, the protocol and
+version, the snapshot, the bound parameters (cohorts as trees), a summary of the outputs
+and a reference to the result. Results (tables as Parquet, values and charts as gzipped
+JSON) are stored once per content (``results/<sha256>/``,
+so a run repeated a thousand times costs one copy) when they are small (``STORE_BYTES``);
+a larger result is not stored, and its provenance re-runs to the identical result.
+Entries and results appear by atomic rename, so a reader or a full disk never meets a torn
+one; :meth:`History.prune` keeps the history to a count or an age.
+
+Ids start with the UTC time of the run, so the file names sort as the runs happened and a
+page of the listing reads only the entries it shows.
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
+import gzip
+import hashlib
+import io
 import json
 import os
+import shutil
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import DataProductError
-from .result import Result
-from .snapshot import now_iso, write_atomically
+import polars as pl
 
-STORE_ROWS = 100_000
+from .disk import reporting_full_disk
+from .errors import DataProductError, ParameterError
+from .result import Result
+from .snapshot import exclusive_lock, now_iso, write_atomically
+
+STORE_BYTES = 2_000_000  # results larger than this (as stored) are re-run from their provenance
 USER_ENV = "DATAPRODUCT_USER"
+_ENTRY_SUFFIX = ".json"
+_RESULT_FILE = "result.json.gz"
 
 
 class HistoryEntryNotFoundError(DataProductError):
@@ -39,6 +56,7 @@ class HistoryEntry:
     provenance: dict[str, Any]
     stored: bool
     summary: dict[str, Any]
+    result: str | None = None  # digest of the stored result
 
     @property
     def protocol(self) -> str:
@@ -55,54 +73,164 @@ class HistoryEntry:
 class History:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.entries_dir = self.root / "entries"
+        self.results_dir = self.root / "results"
+        self._migrated = False
+
+    # -- writing -------------------------------------------------------------------------
 
     def record(self, result: Result) -> HistoryEntry:
         when = now_iso()
         entry_id = when.replace(":", "").replace("-", "").replace(".", "")[:18] + "-" + uuid.uuid4().hex[:8]
-        folder = self.root / entry_id
-        folder.mkdir(parents=True)
-        rows = sum(t.height for t in result.tables.values())
-        stored = rows <= STORE_ROWS
-        if stored:
-            result.save_to(folder / "result")
-        entry = {
-            "id": entry_id, "when": when, "who": current_user(), "provenance": result.provenance,
-            "stored": stored, "summary": result.summary()["tables"],
-        }
-        write_atomically(folder / "entry.json", json.dumps(entry, indent=2, default=str))
+        with reporting_full_disk("the history entry of this run"):
+            self.entries_dir.mkdir(parents=True, exist_ok=True)
+            with exclusive_lock(self.root / ".lock"):  # prune must not collect a result before its entry exists
+                digest = self._store_result(result)
+                entry = {
+                    "id": entry_id, "when": when, "who": current_user(), "provenance": result.provenance,
+                    "stored": digest is not None, "result": digest, "summary": result.summary()["tables"],
+                }
+                write_atomically(self.entries_dir / (entry_id + _ENTRY_SUFFIX),
+                                 json.dumps(entry, separators=(",", ":"), default=str))
         return self._entry(entry)
 
-    def list(self, limit: int | None = None) -> list[HistoryEntry]:
-        if not self.root.is_dir():
-            return []
-        entries = []
-        for folder in sorted(self.root.iterdir(), reverse=True):
-            file = folder / "entry.json"
-            if file.is_file():
-                entries.append(self._entry(json.loads(file.read_text())))
-            if limit is not None and len(entries) >= limit:
-                break
-        return entries
+    def _store_result(self, result: Result) -> str | None:
+        """The digest of the stored result (stored now or already), or None when too large."""
+        files = _result_files(result)
+        if sum(len(content) for content in files.values()) > STORE_BYTES:
+            return None
+        digest = hashlib.sha256()
+        for name in sorted(files):
+            digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+        key = digest.hexdigest()
+        target = self.results_dir / key
+        if target.is_dir():
+            return key
+        work = self.results_dir / f".tmp-{uuid.uuid4().hex}"
+        try:
+            for name, content in files.items():
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
+                (work / name).write_bytes(content)
+            os.rename(work, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return key
+
+    def prune(self, *, keep: int | None = None, older_than: timedelta | None = None) -> int:
+        """Delete entries beyond the newest ``keep`` and/or older than ``older_than``, then the
+        stored results no entry uses any more; the number of entries deleted."""
+        if keep is None and older_than is None:
+            raise ParameterError("Prune how much? Give --keep or --older-than (keep=N / older_than=timedelta).")
+        if keep is not None and keep < 0:
+            raise ParameterError(f"keep must be 0 or more, not {keep}.")
+        if not self._migrated:
+            self._migrate_legacy()  # before the lock below: migrating takes it too
+        if not self.entries_dir.is_dir():
+            return 0
+        with exclusive_lock(self.root / ".lock"):
+            names = self._names()
+            doomed = set(names[keep:]) if keep is not None else set()
+            if older_than is not None:
+                cutoff = datetime.now(timezone.utc) - older_than
+                doomed |= {n for n in names if _time_of(n) <= cutoff}
+            for name in doomed:
+                (self.entries_dir / name).unlink(missing_ok=True)
+            used = {self._read(n).result for n in names if n not in doomed}
+            if self.results_dir.is_dir():
+                for folder in self.results_dir.iterdir():
+                    if folder.name not in used:
+                        shutil.rmtree(folder, ignore_errors=True)
+        return len(doomed)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def list(self, limit: int | None = None, offset: int = 0) -> list[HistoryEntry]:
+        """Entries newest first; a page of ``limit`` entries from ``offset`` reads only those."""
+        names = self._names()[offset:]
+        return [self._read(name) for name in (names if limit is None else names[:limit])]
+
+    def count(self) -> int:
+        return len(self._names())
 
     def get(self, entry_id: str) -> HistoryEntry:
-        matches = [e for e in self.list() if e.id == entry_id or e.id.startswith(entry_id)] if entry_id else []
+        matches = [n for n in self._names() if n.startswith(entry_id)] if entry_id else []
         if len(matches) != 1:
             problem = "matches several entries" if matches else "matches no entry"
             raise HistoryEntryNotFoundError(
-                f"History entry {entry_id!r} {problem}; `history` lists them.", details={"id": entry_id}
+                f"History entry {entry_id[:100]!r} {problem}; `history` lists them.", details={"id": entry_id[:100]}
             )
-        return matches[0]
+        return self._read(matches[0])
 
     def stored_result(self, entry: HistoryEntry) -> Result | None:
-        folder = self.root / entry.id / "result"
-        return Result.load_from(folder) if entry.stored and folder.is_dir() else None
+        folder = self.results_dir / entry.result if entry.result else None
+        if folder is None or not folder.is_dir():
+            return None
+        return _load_result(folder, entry.provenance)
+
+    def _names(self) -> list[str]:
+        """Entry file names, newest first."""
+        if not self._migrated:
+            self._migrate_legacy()
+        if not self.entries_dir.is_dir():
+            return []
+        return sorted((n for n in os.listdir(self.entries_dir) if n.endswith(_ENTRY_SUFFIX) and not n.startswith(".")),
+                      reverse=True)
+
+    def _migrate_legacy(self) -> None:
+        """Move entries of older versions (``<id>/entry.json``, result in ``<id>/result/``) into
+        this layout, once: nothing recorded is lost."""
+        self._migrated = True
+        legacy = [p for p in self.root.glob("[0-9]*") if (p / "entry.json").is_file()] if self.root.is_dir() else []
+        if not legacy:
+            return
+        self.entries_dir.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.root / ".lock"):
+            for folder in legacy:
+                data = json.loads((folder / "entry.json").read_text())
+                stored = folder / "result"
+                digest = self._store_result(Result.load_from(stored)) if data.get("stored") and stored.is_dir() else None
+                data.update(stored=digest is not None, result=digest)
+                write_atomically(self.entries_dir / (data["id"] + _ENTRY_SUFFIX), json.dumps(data, separators=(",", ":")))
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _read(self, name: str) -> HistoryEntry:
+        return self._entry(json.loads((self.entries_dir / name).read_text()))
 
     @staticmethod
     def _entry(data: dict[str, Any]) -> HistoryEntry:
         return HistoryEntry(
             id=data["id"], when=data["when"], who=data["who"], provenance=data["provenance"],
-            stored=data["stored"], summary=data.get("summary", {}),
+            stored=data["stored"], summary=data.get("summary", {}), result=data.get("result"),
         )
+
+
+def _result_files(result: Result) -> dict[str, bytes]:
+    """A result as the files that store it (relative path -> bytes), without its provenance."""
+    files = {}
+    for name, table in result.tables.items():
+        buffer = io.BytesIO()
+        table.write_parquet(buffer)
+        files[f"tables/{name}.parquet"] = buffer.getvalue()
+    payload = {"tables": list(result.tables), "values": result.values, "charts": result.charts}
+    text = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
+    # Charts carry their data inline (a Kaplan-Meier chart is most of a survival result): gzip
+    # shrinks them ~10x. mtime=0 keeps equal results byte-equal, so they are stored once.
+    files[_RESULT_FILE] = gzip.compress(text, mtime=0)
+    return files
+
+
+def _load_result(folder: Path, provenance: dict[str, Any]) -> Result:
+    payload = json.loads(gzip.decompress((folder / _RESULT_FILE).read_bytes()))
+    tables = {name: pl.read_parquet(folder / "tables" / f"{name}.parquet") for name in payload["tables"]}
+    return Result(provenance=dict(provenance), tables=tables, values=payload["values"], charts=payload["charts"])
+
+
+def _time_of(name: str) -> datetime:
+    """When the entry ``name`` was recorded (its id starts with the time)."""
+    return datetime.strptime(name[:18], "%Y%m%dT%H%M%S%f").replace(tzinfo=timezone.utc)
 
 
 # Who is acting in this thread or task, when it is not this process's user: a server sets it

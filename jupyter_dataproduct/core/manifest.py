@@ -10,15 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ManifestError
 from .model import NAME_PATTERN, Model
 from .sources import SourceSpec
+from .yaml_files import read_yaml_mapping
 
 MANIFEST_FILE = "dataproduct.yaml"
-SEMVER_PATTERN = r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+SEMVER_PATTERN = r"^\d{1,9}\.\d{1,9}\.\d{1,9}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
 
 
 class Owner(BaseModel):
@@ -49,6 +49,14 @@ class Manifest(BaseModel):
         # YAML reads `version: 1.0` as a number; report it against the semver pattern.
         return str(value) if isinstance(value, (int, float)) else value
 
+    @field_validator("protocols", "plugins")
+    @classmethod
+    def _folder_inside(cls, value: str) -> str:
+        # Plugins are code the product runs: they come from the product's own repository.
+        if Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError(f"{value!r} must be a folder inside the product (a relative path without '..')")
+        return value
+
     @field_validator("owners", mode="before", json_schema_input_type=list[Owner | str])
     @classmethod
     def _owner_strings(cls, value: Any) -> Any:
@@ -69,7 +77,8 @@ class Manifest(BaseModel):
     def config_for_hash(self) -> dict[str, Any]:
         """The part of the manifest that shapes snapshot content (not the prose)."""
         return {
-            "sources": {k: v.model_dump(exclude={"description"}) for k, v in self.sources.items()},
+            # allow_outside permits a path; it does not change what is read
+            "sources": {k: v.model_dump(exclude={"description", "allow_outside"}) for k, v in self.sources.items()},
             "model": self.model.model_dump(
                 exclude={"entities": {"__all__": {"title", "description"}}}
             ),
@@ -88,26 +97,6 @@ def load_manifest(folder: Path) -> Manifest:
     file = Path(folder) / MANIFEST_FILE
     data = read_yaml_mapping(file)
     return validate_model(Manifest, data, file)
-
-
-def read_yaml_mapping(file: Path) -> dict[str, Any]:
-    if not file.is_file():
-        raise ManifestError(f"{file}: file not found.", details={"file": str(file)})
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
-        raise ManifestError(
-            f"{file}:{line} is not valid YAML: {getattr(exc, 'problem', exc)}",
-            details={"file": str(file)},
-        ) from exc
-    if not isinstance(data, dict):
-        raise ManifestError(
-            f"{file}: expected a mapping of keys at the top level, found {type(data).__name__}.",
-            details={"file": str(file)},
-        )
-    return data
 
 
 def validate_model(cls: type[BaseModel], data: dict[str, Any], file: Path) -> Any:
@@ -138,7 +127,8 @@ def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
         message = "unknown key (check the spelling; see `dataproduct schema` for allowed keys)"
     elif error["type"] == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern", "")
-        message = f"{error['input']!r} does not match the required pattern {pattern}"
+        text = repr(error["input"])
+        message = f"{text if len(text) <= 80 else text[:76] + '...'} does not match the required pattern {pattern}"
     elif error["type"] == "missing":
         message = "required key is missing"
     return {"path": ".".join(path), "message": message, "input": _short(error.get("input"))}

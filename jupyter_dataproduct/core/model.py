@@ -12,6 +12,8 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .sql_expressions import check_sql_expression
+
 NAME_PATTERN = r"^[a-z_][a-z0-9_]*$"
 _NAME = re.compile(NAME_PATTERN)
 
@@ -56,6 +58,13 @@ class Column(BaseModel):
         if self.references is not None and not re.match(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$", self.references):
             raise ValueError("'references' must look like 'entity.column'")
         return self
+
+    @field_validator("derive")
+    @classmethod
+    def _derive_is_an_expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_sql_expression(value, "derive")
+        return value
 
     @field_validator("labels", mode="before", json_schema_input_type=dict[str, str] | None)
     @classmethod
@@ -129,6 +138,13 @@ class Entity(BaseModel):
     @classmethod
     def _key_as_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("filter")
+    @classmethod
+    def _filter_is_an_expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_sql_expression(value, "filter")
+        return value
 
     @field_validator("columns")
     @classmethod

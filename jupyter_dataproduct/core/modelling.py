@@ -12,6 +12,7 @@ import polars as pl
 
 from .errors import BuildCheckError, ManifestError
 from .model import Column, Entity
+from .sql_expressions import sql_expression
 
 
 @dataclass
@@ -218,7 +219,9 @@ def _apply_row_filter(name: str, entity: Entity, frame: pl.DataFrame) -> pl.Data
 
 def _sql_expression(text: str, path: str) -> pl.Expr:
     try:
-        return pl.sql_expr(text)
+        return sql_expression(text, path)
+    except ValueError as exc:
+        raise ManifestError(f"{path}: {exc}", details={"path": path}) from None
     except pl.exceptions.PolarsError as exc:
         raise ManifestError(
             f"{path}: {text!r} is not a valid SQL expression: {_first_line(exc)}", details={"path": path}

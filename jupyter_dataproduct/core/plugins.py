@@ -27,7 +27,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Literal, get_type_hints
+from typing import Any, Callable, Iterable, Literal, get_type_hints
 
 import polars as pl
 
@@ -206,6 +206,19 @@ def _wants_cohort(hint: Any) -> bool:
     import typing
 
     return hint is Cohort or Cohort in typing.get_args(hint)
+
+
+def cohort_arguments(spec: PluginSpec, names: Iterable[str], model: Model) -> list[str]:
+    """Which of ``names`` the plugin takes as a cohort (or a cohort's rows): by type hint
+    (``Cohort``, ``pl.LazyFrame``, ``pl.DataFrame``) or, without a hint, by being named after
+    an entity."""
+    hints = _hints(spec.function) if inspect.isfunction(spec.function) else {}
+    found = []
+    for name in names:
+        hint = hints.get(name)
+        if _wants_cohort(hint) or hint in (pl.LazyFrame, pl.DataFrame) or (hint is None and name in model.entities):
+            found.append(name)
+    return found
 
 
 def _convert_argument(value: Any, hint: Any, context: PluginContext | None) -> Any:

@@ -19,7 +19,7 @@ from .cohort import Cohort
 from .diff import diff_snapshots
 from .dictionary import data_dictionary
 from .engine import PLUGIN_VERSION, adhoc_spec, bind_parameters, execute
-from .errors import ManifestError, ParameterError
+from .errors import DataProductError, ManifestError, ParameterError
 from .history import History, HistoryEntry
 from .manifest import MANIFEST_FILE, Manifest, load_manifest
 from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
@@ -123,6 +123,22 @@ class Product:
 
     def plugins(self) -> dict[str, PluginSpec]:
         return self.repository.plugins(self.manifest)
+
+    def problems(self) -> list[dict[str, str]]:
+        """Every source path, protocol and plugin file that is refused: ``{"file", "kind", "message"}``.
+
+        The manifest itself raises when it is invalid (nothing else can be checked then)."""
+        found = []
+        for name, source in self.manifest.sources.items():
+            try:
+                if hasattr(source, "file"):
+                    source.file(self.path)
+            except DataProductError as exc:
+                found.append({"file": str(self.path / MANIFEST_FILE), "kind": "source", "message": f"sources.{name}: {exc.message}"})
+        catalog = self.protocols()
+        found += [{"file": f, "kind": "protocol", "message": m} for f, m in sorted(catalog.problems.items())]
+        plugin_problems = self.repository.plugin_problems(self.manifest)
+        return found + [{"file": f, "kind": "plugin", "message": m} for f, m in sorted(plugin_problems.items())]
 
     def parameter_schema(self, ref: str, snapshot: str = "latest") -> dict[str, Any]:
         """JSON Schema of a protocol's parameters: the contract forms and clients share."""

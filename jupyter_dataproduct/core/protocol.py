@@ -37,10 +37,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .errors import ManifestError, ProtocolNotFoundError
-from .manifest import SEMVER_PATTERN, read_yaml_mapping, validate_model
+from .cohort import cohort_from_value
+from .errors import DataProductError, ManifestError, ProtocolNotFoundError
+from .manifest import SEMVER_PATTERN, validate_model
 from .model import NAME_PATTERN, Model
 from .parameters import Parameter, check_against_model
+from .plugins import PluginSpec, cohort_arguments
+from .yaml_files import read_yaml_mapping
 
 OutputType = Literal["table", "value", "chart"]
 
@@ -150,16 +153,30 @@ def version_key(version: str) -> tuple[int, ...]:
 _REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)$")
 
 
+def reference_of(text: str) -> str | None:
+    """The name a ``$name`` / ``$step.output`` string refers to, else None."""
+    match = _REF.match(text)
+    return match.group(1) if match else None
+
+
 def references_in(value: Any) -> list[str]:
-    """``$name`` references inside a step argument (strings, lists, dicts)."""
-    if isinstance(value, str):
-        match = _REF.match(value)
-        return [match.group(1)] if match else []
-    if isinstance(value, list):
-        return [r for v in value for r in references_in(v)]
-    if isinstance(value, dict):
-        return [r for v in value.values() for r in references_in(v)]
-    return []
+    """``$name`` references inside a step argument (strings, lists, dicts).
+
+    One pass over the value; a list or dict met again (shared, as YAML aliases or Python
+    callers can make) is not walked again, so the cost is linear in the distinct values."""
+    found: list[str] = []
+    seen: set[int] = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            ref = reference_of(item)
+            if ref is not None:
+                found.append(ref)
+        elif isinstance(item, (list, dict)) and id(item) not in seen:
+            seen.add(id(item))
+            pending.extend(reversed(list(item.values() if isinstance(item, dict) else item)))
+    return found
 
 
 @dataclass
@@ -204,7 +221,45 @@ class ProtocolCatalog:
         )
 
 
-def load_protocol_file(file: Path, model: Model, callables: set[str]) -> ProtocolSpec:
+def text_cohorts(step: Step, plugin: PluginSpec, model: Model, entity: Any = None) -> dict[str, str | None]:
+    """Arguments of ``step`` that are cohorts written as text -> the entity each one filters:
+    the entity it is named after, else the step's entity (``with: {entity: ...}`` or its
+    ``query``); None when the step does not say. ``entity`` is the step's resolved entity
+    when it runs."""
+    literal = [k for k, v in step.with_.items() if isinstance(v, str) and reference_of(v) is None]
+    if not literal:
+        return {}
+    step_entity = entity if entity is not None else step.with_.get("entity", step.query)
+    known = step_entity if isinstance(step_entity, str) and step_entity in model.entities else None
+    return {name: name if name in model.entities else known for name in cohort_arguments(plugin, literal, model)}
+
+
+def _text_cohort_problems(step: Step, plugin: PluginSpec, model: Model) -> list[str]:
+    """Text cohorts in a step that cannot be bound: no entity to filter, or a bad expression."""
+    step_entity = step.with_.get("entity")
+    if isinstance(step_entity, str) and reference_of(step_entity) is not None:
+        return []  # the entity is a parameter: checked when the protocol runs
+    problems = []
+    for name, entity in text_cohorts(step, plugin, model).items():
+        if entity is None:
+            problems.append(
+                f"argument {name!r}: a cohort written as text needs the step's entity; add entity: <name> "
+                f"to with (entities: {', '.join(model.entities)})"
+            )
+            continue
+        try:
+            cohort_from_value(unescaped(step.with_[name]), entity, model.entities[entity], parameter=name)
+        except DataProductError as exc:
+            problems.append(f"argument {name!r}: {exc.message}")
+    return problems
+
+
+def unescaped(text: str) -> str:
+    """A literal step value: ``$$`` stands for one ``$``."""
+    return text[1:] if text.startswith("$$") else text
+
+
+def load_protocol_file(file: Path, model: Model, callables: dict[str, PluginSpec]) -> ProtocolSpec:
     data = read_yaml_mapping(file)
     spec: ProtocolSpec = validate_model(ProtocolSpec, data, file)
     problems = []
@@ -219,6 +274,8 @@ def load_protocol_file(file: Path, model: Model, callables: set[str]) -> Protoco
                 f"steps.{index}: {step.callable_name!r} is not a built-in algorithm or a plugin; "
                 f"available: {', '.join(sorted(callables))}"
             )
+            continue
+        problems += [f"steps.{index} ({step.id}), {p}" for p in _text_cohort_problems(step, callables[step.callable_name], model)]
     if problems:
         raise ManifestError(
             f"{file}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems),
@@ -227,7 +284,7 @@ def load_protocol_file(file: Path, model: Model, callables: set[str]) -> Protoco
     return spec
 
 
-def load_protocols(folder: Path, model: Model, callables: set[str]) -> ProtocolCatalog:
+def load_protocols(folder: Path, model: Model, callables: dict[str, PluginSpec]) -> ProtocolCatalog:
     catalog = ProtocolCatalog()
     if not folder.is_dir():
         return catalog
@@ -238,6 +295,9 @@ def load_protocols(folder: Path, model: Model, callables: set[str]) -> ProtocolC
         except ManifestError as exc:
             catalog.problems[str(file)] = exc.message
             continue
+        except Exception as exc:  # noqa: BLE001 - whatever breaks one file must not break the others
+            catalog.problems[str(file)] = f"{file}: could not be loaded ({type(exc).__name__}: {_first_line(exc)})"
+            continue
         if spec.key in seen:
             catalog.problems[str(file)] = f"{file}: {spec.key} is also defined in {seen[spec.key].name}"
             continue
@@ -246,3 +306,8 @@ def load_protocols(folder: Path, model: Model, callables: set[str]) -> ProtocolC
     for versions in catalog.versions.values():
         versions.sort(key=lambda p: p.spec.version_tuple(), reverse=True)
     return catalog
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "no message"

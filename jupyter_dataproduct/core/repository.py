@@ -12,7 +12,7 @@ from pathlib import Path
 from . import builtins
 from .errors import PluginError, ProtocolNotFoundError
 from .manifest import Manifest
-from .plugins import PluginSpec, load_python_plugins, specs_in_module
+from .plugins import PluginSpec, load_python_plugins, plugin_failure, specs_in_module
 from .protocol import LoadedProtocol, ProtocolCatalog, load_protocols
 
 PLUGIN_SUFFIXES = (".py", ".R", ".r", ".ipynb")
@@ -71,18 +71,22 @@ class Repository:
 
     def _reload_plugins(self, manifest: Manifest) -> None:
         folder = self._plugins_dir(manifest)
-        files = sorted(p for p in folder.glob("*") if p.suffix in PLUGIN_SUFFIXES) if folder.is_dir() else []
-        stamp = _stamp(files)
+        inside = self._inside(folder)
+        files = sorted(p for p in folder.glob("*") if p.suffix in PLUGIN_SUFFIXES) if inside and folder.is_dir() else []
+        stamp = _stamp(files) + str(inside)
         if stamp == self._plugins_stamp:
             return
         plugins: dict[str, PluginSpec] = {}
-        problems: dict[str, str] = {}
+        problems: dict[str, str] = {} if inside else {str(folder): _outside(folder)}
         prefix = "dataproduct_plugins_" + hashlib.sha1(str(folder).encode()).hexdigest()[:8]
         for file in files:
             try:
                 specs = _load_plugin_file(file, prefix)
             except PluginError as exc:
                 problems[str(file)] = exc.message
+                continue
+            except Exception as exc:  # noqa: BLE001 - one broken file must not hide the other plugins
+                problems[str(file)] = plugin_failure(f"Plugin file {file.name} failed to load", exc, file).message
                 continue
             for spec in specs:
                 if spec.name in self._builtins or spec.name in plugins:
@@ -100,10 +104,14 @@ class Repository:
     def protocols(self, manifest: Manifest) -> ProtocolCatalog:
         plugins = self.plugins(manifest)
         folder = self.root / manifest.protocols
-        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
-        stamp = _stamp([*files, self.root / "dataproduct.yaml"])
+        inside = self._inside(folder)
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if inside and folder.is_dir() else []
+        stamp = _stamp([*files, self.root / "dataproduct.yaml"]) + str(inside)
         if self._catalog is None or stamp != self._catalog_stamp:
-            self._catalog = load_protocols(folder, manifest.model, set(plugins))
+            if inside:
+                self._catalog = load_protocols(folder, manifest.model, plugins)
+            else:
+                self._catalog = ProtocolCatalog(problems={str(folder): _outside(folder)})
             self._catalog_stamp = stamp
         return self._catalog
 
@@ -111,6 +119,15 @@ class Repository:
         if not ref:
             raise ProtocolNotFoundError("No protocol given.")
         return self.protocols(manifest).get(ref)
+
+
+    def _inside(self, folder: Path) -> bool:
+        """A symlink may not bring code or protocols in from outside the product folder."""
+        return folder.resolve().is_relative_to(self.root.resolve())
+
+
+def _outside(folder: Path) -> str:
+    return f"{folder}: leads outside the product folder (a symlink?); nothing in it is loaded."
 
 
 def _load_plugin_file(file: Path, prefix: str) -> list[PluginSpec]:

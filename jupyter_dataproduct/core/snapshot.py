@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 import polars as pl
 
+from .disk import reporting_full_disk
 from .errors import AmbiguousSnapshotError, IntegrityError, InvalidNameError, SnapshotNotFoundError
 from .hashing import sha256_file, sha256_json
 
@@ -203,17 +204,19 @@ def validate_tag_name(name: str) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a small file so readers see the old or the new content, never a torn one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a small file so readers see the old or the new content, never a torn one (a full
+    disk is a DiskFullError, and leaves the old content)."""
+    with reporting_full_disk(path.name):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 @contextlib.contextmanager

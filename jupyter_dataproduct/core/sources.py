@@ -28,11 +28,29 @@ class _Source(BaseModel):
     description: str = ""
 
 
-class _FileSource(_Source):
+class _InFolder(BaseModel):
+    """A source read from a file: inside the product folder unless the owner opts out."""
+
     path: str = Field(description="File path, relative to the product folder.")
+    allow_outside: bool = Field(
+        False, description="Allow a path outside the product folder (absolute, '..' or a symlink out); "
+                           "`dataproduct validate` lists such sources.",
+    )
 
     def file(self, root: Path) -> Path:
-        return (root / self.path).resolve()
+        """The file, symlinks resolved; a SourceError if it lies outside ``root`` and may not."""
+        folder = Path(root).resolve()
+        file = (folder / self.path).resolve()
+        if not self.allow_outside and not file.is_relative_to(folder):
+            raise SourceError(
+                f"Source path {self.path!r} leads outside the product folder; sources are read from inside it. "
+                "If the product's owner means it, add allow_outside: true to this source.",
+                details={"path": self.path},
+            )
+        return file
+
+
+class _FileSource(_Source, _InFolder):
 
     def fingerprint(self, root: Path) -> str:
         return "sha256:" + sha256_file(self._existing_file(root))
@@ -104,9 +122,8 @@ class _DatabaseSource(_Source):
         return "sha256:" + hash_frame(frame)
 
 
-class SqliteSource(_DatabaseSource):
+class SqliteSource(_DatabaseSource, _InFolder):
     kind: Literal["sqlite"]
-    path: str = Field(description="SQLite database file, relative to the product folder.")
 
     def _statement(self) -> str:
         if self.query is not None:
@@ -114,15 +131,24 @@ class SqliteSource(_DatabaseSource):
         return "SELECT * FROM " + ".".join(f'"{part}"' for part in self.table.split("."))
 
     def scan(self, root: Path) -> pl.LazyFrame:
-        file = (root / self.path).resolve()
+        file = self.file(root)
         if not file.is_file():
             raise SourceError(f"SQLite database {self.path!r} does not exist (looked in {file}).")
-        # Read-only URI: building a snapshot must never write to a source.
+        # Read-only: building a snapshot never writes to a source, and the query can reach
+        # no other database (ATTACH would open, even create, any file).
         try:
-            with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
+            conn = sqlite3.connect(file.as_uri() + "?mode=ro", uri=True)
+            try:
+                conn.set_authorizer(_refuse_attach)
                 return pl.read_database(self._statement(), conn).lazy()
+            finally:
+                conn.close()
         except (sqlite3.Error, pl.exceptions.PolarsError) as exc:
             raise SourceError(f"SQLite source {self.path!r} failed: {exc}") from exc
+
+
+def _refuse_attach(action: int, *_: object) -> int:
+    return sqlite3.SQLITE_DENY if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH) else sqlite3.SQLITE_OK
 
 
 class PostgresSource(_DatabaseSource):

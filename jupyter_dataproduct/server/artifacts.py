@@ -19,7 +19,7 @@ from ..core.result import Result
 from .auth import Call, endpoint
 from .errors import BadRequestError
 from .protocols import check_provenance
-from .requests import expect_object, field, read_json
+from .requests import expect_object, field, read_json, tables_format
 from .responses import json_from_thread, json_response
 from .wire import encode_result, encode_table
 
@@ -32,15 +32,16 @@ async def list_artifacts(call: Call) -> Response:
 @endpoint("reader")
 async def load_artifact(call: Call) -> Response:
     name = call.request.path_params["artifact"]
+    tables = tables_format(call.request)  # ?tables=json: rows, for clients without Arrow
 
     def work() -> dict[str, Any]:
         meta, value = call.transport.load_artifact(name)
         if isinstance(value, Cohort):
             encoded: Any = value.to_json()
         elif isinstance(value, Result):
-            encoded = encode_result(value)
+            encoded = encode_result(value, tables)
         else:
-            encoded = encode_table(value)
+            encoded = encode_table(value, tables)
         return {"artifact": meta, "kind": meta["kind"], "value": encoded}
 
     return await json_from_thread(work)

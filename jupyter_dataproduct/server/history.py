@@ -13,10 +13,15 @@ from .responses import json_from_thread
 from .wire import encode_result
 
 
+PAGE = 100  # entries per page when the request gives no ?limit=
+
+
 @endpoint("reader")
 async def list_history(call: Call) -> Response:
-    limit = query_int(call.request, "limit", minimum=1, maximum=100_000)
-    return await json_from_thread(call.transport.history, limit)
+    """Newest first, one page at a time (``?limit=`` entries from ``?offset=``)."""
+    limit = query_int(call.request, "limit", minimum=1, maximum=100_000) or PAGE
+    offset = query_int(call.request, "offset", minimum=0) or 0
+    return await json_from_thread(call.transport.history, limit, offset)
 
 
 @endpoint("analyst")

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from .._version import __version__
 from ..core.errors import DataProductError
 from .auth import Call, endpoint, grants
+from .build_worker import build_in_child
 from .errors import BadRequestError, InternalError
 from .requests import expect_object, field, query_text, read_json
 from .responses import json_from_thread, json_response
@@ -86,8 +87,15 @@ async def build(call: Call) -> Response:
     body = expect_object(await read_json(call.request, required=False, default={}))
     force = field(body, "force", bool, False)
     if NDJSON not in call.request.headers.get("accept", ""):
-        return json_response(await run_in_threadpool(lambda: call.transport.build(force=force)))
+        return json_response(await run_in_threadpool(lambda: _build(call, force)))
     return StreamingResponse(_build_events(call, force), media_type=NDJSON)
+
+
+def _build(call: Call, force: bool, progress: Any = None) -> dict[str, Any]:
+    """Build in a child process (a crash there is this request's error, not the server's end)."""
+    product = call.product
+    built = build_in_child(product.path, product.store.root, force=force, progress=progress)
+    return {"created": built["created"], "snapshot": call.transport.snapshot(built["id"])}
 
 
 def _build_events(call: Call, force: bool) -> Iterator[bytes]:
@@ -95,9 +103,9 @@ def _build_events(call: Call, force: bool) -> Iterator[bytes]:
 
     def work() -> None:
         try:
-            result = call.transport.build(
-                progress=lambda e: events.put({"progress": {"done": e.done, "total": e.total, "message": e.message}}),
-                force=force)
+            result = _build(
+                call, force,
+                progress=lambda e: events.put({"progress": {"done": e.done, "total": e.total, "message": e.message}}))
             events.put({"result": result})
         except DataProductError as exc:
             events.put({"error": exc.to_dict()})

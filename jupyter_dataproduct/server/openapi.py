@@ -187,7 +187,7 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
         f"{p}/artifacts/{{artifact}}": {
             "get": _op("An artifact and its value (cohort JSON, table or result document).", "reader",
                        {"200": _json({"type": "object", "properties": {"artifact": OBJECT, "kind": {"type": "string"}, "value": {}}})},
-                       parameters=[name, _path("artifact", "Artifact name.")]),
+                       parameters=[name, _path("artifact", "Artifact name."), TABLES_Q]),
             "put": _op("Save a cohort, or a result (by history entry or provenance; the server recomputes it).", "analyst",
                        {"201": _json(OBJECT, "Saved")}, parameters=[name, _path("artifact", "Artifact name.")],
                        body=_body({"$ref": "#/components/schemas/SaveArtifact"}),
@@ -196,8 +196,10 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
                           parameters=[name, _path("artifact", "Artifact name.")]),
         },
         f"{p}/history": {"get": _op("Every run, newest first.", "reader", {"200": _json({"type": "array", "items": OBJECT})},
-                                    parameters=[name, _query("limit", "At most this many entries.",
-                                                             {"type": "integer", "minimum": 1, "maximum": 100000})])},
+                                    parameters=[name, _query("limit", "At most this many entries (default 100).",
+                                                             {"type": "integer", "minimum": 1, "maximum": 100000}),
+                                                _query("offset", "Skip this many newest entries.",
+                                                       {"type": "integer", "minimum": 0})])},
         f"{p}/history/{{entry}}/result": {"get": _op("The result of a history entry (stored, or re-run).", "analyst",
                                                      {"200": _json(result)}, parameters=[name, _path("entry", "History entry id or prefix."), TABLES_Q])},
     }
@@ -222,7 +224,10 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
                     "rows": {"type": "integer"}, "columns": {"type": "array", "items": {"type": "string"}},
                     "media_type": {"const": "application/vnd.apache.arrow.stream"}, "encoding": {"const": "base64"},
                     "data": {"type": "string", "description": "Arrow IPC stream, base64"},
-                    "records": {"type": "array", "items": OBJECT, "description": "With ?tables=json"}}},
+                    "records": {"type": "array", "items": OBJECT, "description": "With ?tables=json"},
+                    "schema": {"type": "object", "description": "With ?tables=json: each column's type "
+                               "(int, float, string, bool, date, datetime, category, other); categories with 'levels'",
+                               "additionalProperties": OBJECT}}},
                 "Result": {"type": "object", "required": ["provenance", "tables", "values", "charts"], "properties": {
                     "provenance": {"$ref": "#/components/schemas/Provenance"},
                     "tables": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Table"}},

@@ -9,7 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.errors import DataProductError
+from ..core.disk import is_full_disk
+from ..core.errors import DataProductError, DiskFullError
 from .errors import InternalError, MethodNotAllowedError, NotFoundError, QueryError
 from .wire import JSON, dumps
 
@@ -35,6 +36,8 @@ async def on_error(request: Request, exc: Exception) -> Response:
         if exc.status_code == 405:
             return error_response(MethodNotAllowedError(f"{request.method} is not allowed here."))
         return json_response({"error": {"code": "http_error", "message": str(exc.detail), "details": {}}}, exc.status_code)
+    if is_full_disk(exc):  # whatever wrote: the one error for a full disk, never a 422 or 500
+        return error_response(DiskFullError("The disk is full: the server could not write what this request needs."))
     if isinstance(exc, pl.exceptions.PolarsError):
         # The query engine refused the request's query (a value of the wrong kind, say).
         return error_response(_scrubbed(request, QueryError(f"The query failed: {str(exc).splitlines()[0][:300]}")))

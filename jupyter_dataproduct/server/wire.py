@@ -86,9 +86,31 @@ def encode_table(frame: pl.DataFrame, tables: str = "arrow") -> dict[str, Any]:
     payload: dict[str, Any] = {"rows": frame.height, "columns": frame.columns}
     if tables == "json":
         payload["records"] = frame.to_dicts()
+        payload["schema"] = column_schema(frame)  # rows lose their types; clients without Arrow (R) read them here
     else:
         payload.update(media_type=ARROW_STREAM, encoding="base64", data=base64.b64encode(table_to_ipc(frame)).decode("ascii"))
     return payload
+
+
+def column_schema(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each column's model type (int, float, string, bool, date, datetime, category, other);
+    categories with their levels in order."""
+    schema: dict[str, dict[str, Any]] = {}
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Enum):
+            schema[name] = {"type": "category", "levels": dtype.categories.to_list()}
+        elif isinstance(dtype, pl.Categorical):
+            schema[name] = {"type": "category", "levels": sorted(frame[name].drop_nulls().unique().cast(pl.String).to_list())}
+        else:
+            schema[name] = {"type": _MODEL_TYPES.get(dtype.base_type(), "other")}
+    return schema
+
+
+_MODEL_TYPES: dict[Any, str] = {
+    **{t: "int" for t in (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)},
+    pl.Float32: "float", pl.Float64: "float", pl.String: "string", pl.Boolean: "bool", pl.Date: "date",
+    pl.Datetime: "datetime",
+}
 
 
 def decode_table(payload: dict[str, Any]) -> pl.DataFrame:

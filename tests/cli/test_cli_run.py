@@ -47,10 +47,10 @@ def test_protocols_lists_and_describes(cli, actg):
 def test_protocols_reports_broken_files_and_unknown_names(cli, actg):
     broken = actg / "protocols" / "broken.yaml"
     broken.write_text("name: broken\nversion: 1.0.0\nsteps: [{id: s, algorithm: nothing}]\n")
-    listing = json.loads(cli("protocols", actg, "--json").output)
+    listing = json.loads(cli("protocols", actg, "--json", ok=False).output)
     assert "'nothing' is not a built-in algorithm" in listing["problems"][str(broken)]
-    shown = cli("protocols", actg)
-    assert "broken:" in shown.output and "patients" in shown.output
+    shown = cli("protocols", actg, ok=False)
+    assert "Broken protocol files (1):" in shown.output and "patients" in shown.output
     missing = cli("protocols", actg, "nope", ok=False)
     assert missing.exit_code == 1 and "No protocol 'nope'; protocols: " in missing.output
     assert error_of(cli("protocols", actg, "nope", "--json", ok=False))["code"] == "protocol_not_found"

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
+from jupyter_dataproduct.core.errors import DiskFullError
 from jupyter_dataproduct.core.product import Product
 
 
@@ -147,3 +149,44 @@ def test_concurrent_builds_of_different_content_both_land(write_product):
     assert len(ids) == 2
     assert {s.id for s in first.snapshots()} == ids
     assert all(s.verify() == [] for s in first.snapshots())
+
+
+KILLED_AT_RENAME = textwrap.dedent("""
+    import os, signal, sys
+    from jupyter_dataproduct.core.product import Product
+    os.rename = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # die at the publishing rename
+    Product.open(sys.argv[1]).build()
+""")
+
+
+def test_a_build_killed_at_its_publishing_rename_is_cleaned_up_by_the_next_build(tiny_product):
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT_RENAME, str(tiny_product.path)], timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    tmp = tiny_product.store.tmp_dir
+    assert any(tmp.glob("build-*/entities/*.parquet")), "the finished copy is left in tmp/"
+    assert tiny_product.snapshots() == []  # nothing half-visible
+    built = tiny_product.build()
+    assert built.created and built.snapshot.verify() == []
+    assert sorted(p.name for p in tmp.iterdir()) == [".lock"], "tmp/ holds only its lock once cleaned"
+    tiny_product.build()  # an up-to-date build cleans too
+    assert sorted(p.name for p in tmp.iterdir()) == [".lock"]
+
+
+def test_leftovers_of_an_older_build_without_a_lock_are_cleaned(tiny_product):
+    leftover = tiny_product.store.tmp_dir / "build-0123456789abcdef"
+    (leftover / "entities").mkdir(parents=True)
+    (leftover / "entities" / "people.parquet").write_bytes(b"PAR1")
+    tiny_product.build()
+    assert not leftover.exists()
+
+
+def test_a_build_on_a_full_disk_is_a_disk_full_error_and_leaves_nothing(write_product, small_disk):
+    product = large_product(write_product, 200_000)
+    disk = small_disk(product.store.root, "4m")
+    disk.fill(leave=500_000)  # room to start, not to finish
+    with pytest.raises(DiskFullError, match="The disk is full: the snapshot could not be written"):
+        product.build()
+    assert product.snapshots() == [] and not (product.store.snapshots_dir.exists() and any(product.store.snapshots_dir.iterdir()))
+    assert sorted(p.name for p in product.store.tmp_dir.iterdir()) == [".lock"]
+    disk.free()
+    assert product.build().snapshot.verify() == []

@@ -4,12 +4,14 @@ snapshot and parameters; an entry can be re-run and saved as an artifact."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from polars.testing import assert_frame_equal
 
 from jupyter_dataproduct.core import history as history_module
-from jupyter_dataproduct.core.history import HistoryEntryNotFoundError
+from jupyter_dataproduct.core.errors import DiskFullError, ParameterError
+from jupyter_dataproduct.core.history import History, HistoryEntryNotFoundError
 from jupyter_dataproduct.core.product import Product
 from jupyter_dataproduct.core.result import Result
 
@@ -112,18 +114,49 @@ def test_an_entry_is_saveable_as_an_artifact(product):
 
 
 def test_large_results_are_not_stored_but_rerun(product, monkeypatch):
-    monkeypatch.setattr(history_module, "STORE_ROWS", 2)
-    small = product.run("people", {"limit": 2})
-    large = product.run("people", {"who": "age > 40"})
+    small = product.run("people", {"limit": 1})
+    monkeypatch.setattr(history_module, "STORE_BYTES", 1_000)  # a parquet file alone is ~2 kB
+    large = product.run("people", {"who": "age > 0"})
     small_entry, large_entry = (product.history.get(r.provenance["history_id"]) for r in (small, large))
     assert small_entry.stored and not large_entry.stored
     assert product.history.stored_result(large_entry) is None
-    assert not (product.history.root / large_entry.id / "result").exists()
+    assert len(list((product.history.root / "results").iterdir())) == 1  # only the small one
     assert product.history_result(large_entry).equals(large)  # re-run from the provenance
     assert product.history_result(large_entry.id).equals(large)
     assert len(product.history.list()) == 2  # fetching a result does not record a run
     product.save_history_entry(large_entry.id, "large")
     assert product.artifacts.load("large").equals(large)
+
+
+def test_identical_results_are_stored_once_and_entries_are_small(product):
+    runs = [product.run("people", {"who": "age > 40"}) for _ in range(5)]
+    assert len(product.history.list()) == 5
+    assert len(list((product.history.root / "results").iterdir())) == 1
+    entry_files = list((product.history.root / "entries").iterdir())
+    assert len(entry_files) == 5 and all(f.stat().st_size < 4_000 for f in entry_files)
+    for run in runs:
+        assert product.history_result(run.provenance["history_id"]).equals(runs[0])
+
+
+def test_the_listing_is_paged(product):
+    ids = [product.run("people", {"limit": n}).provenance["history_id"] for n in range(1, 8)]
+    newest_first = ids[::-1]
+    assert [e.id for e in product.history.list()] == newest_first
+    pages = [product.history.list(limit=3, offset=offset) for offset in (0, 3, 6, 9)]
+    assert [[e.id for e in page] for page in pages] == [newest_first[0:3], newest_first[3:6], newest_first[6:], []]
+    assert product.history.count() == 7
+
+
+def test_pruning_keeps_the_newest_and_drops_unused_results(product):
+    ids = [product.run("people", {"limit": n}).provenance["history_id"] for n in range(1, 6)]
+    assert product.history.prune(keep=2) == 3
+    assert [e.id for e in product.history.list()] == ids[:-3:-1]
+    assert len(list((product.history.root / "results").iterdir())) == 2  # results of pruned entries are gone
+    assert product.history.prune(older_than=timedelta(days=1)) == 0
+    assert product.history.prune(older_than=timedelta(0)) == 2
+    assert product.history.list() == [] and list((product.history.root / "results").iterdir()) == []
+    with pytest.raises(ParameterError, match="--keep or --older-than"):
+        product.history.prune()
 
 
 def test_plugin_runs_are_recorded_and_rerunnable(product):
@@ -155,3 +188,42 @@ def test_a_server_records_who_acted(tiny_product):
     newest, older = tiny_product.history.list()[:2]
     assert older.who == "token:4f2a"
     assert newest.who != "token:4f2a"
+
+
+def test_a_run_on_a_full_disk_says_so_and_leaves_no_half_entry(product, small_disk):
+    product.run("people", {"limit": 1})
+    disk = small_disk(product.history.root / "results", "1m")  # results fill up; entries stay readable
+    disk.fill(leave=0)
+    with pytest.raises(DiskFullError, match="the history entry of this run"):
+        product.run("people", {"limit": 2})
+    assert len(product.history.list()) == 1
+    assert [p.name for p in (product.history.root / "results").iterdir()] == [".filler"]
+    assert not [p for p in product.history.entries_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_history_written_by_an_older_version_is_kept(product):
+    """Older versions kept ``<id>/entry.json`` with the result beside it: read on first use."""
+    import json
+
+    result = product.run("people", {"limit": 2}, record=False)
+    legacy = product.history.root / "20240101T000000000-abcdef12"
+    result.save_to(legacy / "result")
+    (legacy / "entry.json").write_text(json.dumps({
+        "id": legacy.name, "when": "2024-01-01T00:00:00.000+00:00", "who": "bo", "provenance": result.provenance,
+        "stored": True, "summary": result.summary()["tables"]}))
+    newer = product.run("people", {"limit": 1})
+    entries = History(product.history.root).list()
+    assert [e.id for e in entries] == [newer.provenance["history_id"], legacy.name]
+    assert entries[1].who == "bo" and product.history_result(legacy.name).equals(result)
+    assert not legacy.exists()
+
+
+def test_pruning_migrates_an_older_history_first(product):
+    legacy = product.history.root / "20240101T000000000-abcdef12"
+    legacy.mkdir(parents=True)
+    result = product.run("people", {"limit": 1}, record=False)
+    (legacy / "entry.json").write_text(__import__("json").dumps({
+        "id": legacy.name, "when": "2024-01-01T00:00:00.000+00:00", "who": "bo", "provenance": result.provenance,
+        "stored": False, "summary": {}}))
+    assert History(product.history.root).prune(older_than=timedelta(days=1)) == 1
+    assert not legacy.exists() and History(product.history.root).list() == []

@@ -106,3 +106,30 @@ def test_collections_group_columns_in_declaration_order(actg_dir):
     groups = entity.collections()
     assert list(groups)[:3] == ["Identification", "Treatment", "Demographics"]
     assert groups["Outcomes"] == ["cens", "days"]
+
+
+def test_a_manifest_that_is_not_utf8_is_a_manifest_error(write_product, tiny_manifest, tiny_files):
+    folder = write_product(tiny_manifest, tiny_files)
+    (folder / "dataproduct.yaml").write_bytes(tiny_manifest.replace("Tiny product", "Tiny \xe9").encode("latin-1"))
+    with pytest.raises(ManifestError, match="is not UTF-8 text"):
+        load_manifest(folder)
+
+
+@pytest.mark.parametrize("key, value", [("protocols", "/etc"), ("plugins", "../elsewhere"), ("plugins", "code/../../x")])
+def test_the_protocol_and_plugin_folders_are_inside_the_product(write_product, tiny_manifest, tiny_files, key, value):
+    folder = write_product(tiny_manifest + f"{key}: {value}\n", tiny_files)
+    with pytest.raises(ManifestError, match=f"{key}: .*a folder inside the product"):
+        load_manifest(folder)
+
+
+def test_a_plugin_folder_symlinked_out_of_the_product_is_not_loaded(write_product, tiny_manifest, tiny_files, tmp_path):
+    from jupyter_dataproduct.core.product import Product
+
+    outside = tmp_path / "outside_plugins"
+    outside.mkdir()
+    (outside / "evil.py").write_text("from jupyter_dataproduct import plugin\n\n@plugin\ndef evil():\n    return 1\n")
+    folder = write_product(tiny_manifest, tiny_files)
+    (folder / "plugins").symlink_to(outside)
+    product = Product.open(folder)
+    assert "evil" not in product.plugins()
+    assert any("outside the product folder" in p["message"] for p in product.problems())

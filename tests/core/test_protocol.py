@@ -198,6 +198,13 @@ def test_references_in_step_arguments():
     assert references_in("$$literal") == [] and references_in("costs $5") == [] and references_in("$a b") == []
 
 
+def test_the_reference_walk_visits_a_shared_value_once():
+    value: list = ["$a", "plain"]
+    for _ in range(64):  # 2**64 paths through 65 distinct lists: walked path by path, it never ends
+        value = [value, value]
+    assert references_in(value) == ["a"]
+
+
 # -- outputs contracts -------------------------------------------------------------------------
 
 
@@ -271,3 +278,78 @@ def test_outputs_can_name_a_steps_output_by_path(tiny_dir, tiny_product):
     result = tiny_product.run("by_path")
     assert list(result.tables) == ["numeric"]
     assert result.tables["numeric"]["mean"].to_list() == [pytest.approx((34 + 51 + 29 + 62 + 45) / 5)]
+
+
+# -- one bad file is that file's problem, whatever is wrong with it ------------------------------
+
+HOSTILE = {
+    "not_utf8.yaml": (b"name: not_utf8\nversion: 1.0.0\ntitle: \"\xff\xfe\"\nsteps: [{id: s, query: people}]\n",
+                      "is not UTF-8 text"),
+    "huge_version.yaml": (("name: huge_version\nversion: 1.0." + "9" * 5000 + "\nsteps: [{id: s, query: people}]\n").encode(),
+                          "version: "),
+    "huge_number.yaml": (("name: huge_number\nversion: 1.0.0\nparameters: {n: {type: int, default: " + "9" * 5000
+                          + "}}\nsteps: [{id: s, query: people}]\n").encode(), "too many digits"),
+    "deep.yaml": (("name: deep\nversion: 1.0.0\ntitle: " + "[" * 5000 + "]" * 5000 + "\n").encode(), "nested"),
+}
+
+
+def test_a_hostile_protocol_file_is_reported_as_that_files_problem(product, tiny_dir):
+    files = {}
+    for name, (content, _) in HOSTILE.items():
+        files[name] = tiny_dir / "protocols" / name
+        files[name].write_bytes(content)
+    catalog = product.protocols()
+    assert catalog.names() == ["people_list"]
+    for name, (_, problem) in HOSTILE.items():
+        message = catalog.problems[str(files[name])]
+        assert message.startswith(str(files[name])) and problem in message, (name, message)
+        assert len(message) < 1000, "a problem names what is wrong, it does not echo the file"
+    assert product.run("people_list").tables["people"].height == 5
+    with pytest.raises(ManifestError, match="is not UTF-8 text"):
+        product.protocol("not_utf8")
+
+
+# -- cohorts written as text inside a step ------------------------------------------------------
+
+COUNT_PLUGIN = '''\
+import polars as pl
+from jupyter_dataproduct import plugin
+
+
+@plugin
+def count_rows(people: pl.LazyFrame) -> int:
+    return people.select(pl.len()).collect().item()
+'''
+
+
+def text_cohort_protocol(name: str, with_: str) -> str:
+    return f"name: {name}\nversion: 1.0.0\nsteps:\n  - id: step_one\n    algorithm: compare_cohorts\n    with: {with_}\n"
+
+
+def test_a_cohort_written_as_text_in_a_step_is_a_cohort_of_the_steps_entity(tiny_dir):
+    write_protocol(tiny_dir, text_cohort_protocol(
+        "by_age", "{entity: people, cohort_a: 'age >= 40', cohort_b: 'age < 40', variables: [smoker]}"), "by_age.yaml")
+    write_protocol(tiny_dir, "name: counted\nversion: 1.0.0\nsteps:\n  - {id: n, algorithm: count_rows, "
+                             "with: {people: 'age >= 40'}}\n", "counted.yaml")
+    (tiny_dir / "plugins").mkdir()
+    (tiny_dir / "plugins" / "count_rows.py").write_text(COUNT_PLUGIN)
+    product = Product.open(tiny_dir)
+    product.build()
+    assert product.protocols().problems == {}
+    table = product.run("by_age").tables["step_one"]
+    assert table["variable"].to_list() == ["smoker"]
+    assert product.run("counted").values["n"] == 3
+
+
+@pytest.mark.parametrize("with_, problem", [
+    ("{cohort_a: 'age >= 40', cohort_b: 'age < 40'}",
+     "steps.0 (step_one), argument 'cohort_a': a cohort written as text needs the step's entity; "
+     "add entity: <name> to with (entities: people, visits)"),
+    ("{entity: people, cohort_a: 'height > 2', cohort_b: 'age < 40'}",
+     "steps.0 (step_one), argument 'cohort_a': Parameter 'cohort_a': "),
+])
+def test_a_text_cohort_that_cannot_be_bound_is_refused_at_load(tiny_dir, with_, problem):
+    file = write_protocol(tiny_dir, text_cohort_protocol("text_cohort", with_), "text_cohort.yaml")
+    catalog = Product.open(tiny_dir).protocols()
+    message = catalog.problems[str(file)]
+    assert message.startswith(str(file)) and problem in message, message

@@ -141,3 +141,75 @@ def test_postgres_errors_are_source_errors(write_product, postgres_url, monkeypa
     unset = product_with_source(write_product, "{kind: postgres, url_env: MISSING_DB, table: people}")
     with pytest.raises(SourceError, match="MISSING_DB is not set"):
         unset.build()
+
+
+# -- sources stay inside the product folder ------------------------------------------------------
+
+
+@pytest.fixture
+def outside_file(tmp_path):
+    """A file beside the product folder, whose first line must never be shown."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("root:x:0:0:TOP-SECRET-FIRST-LINE\n1\n")
+    return secret
+
+
+@pytest.mark.parametrize("path", ["../secret.csv", "{outside}", "data/link.csv", "data/../../secret.csv"])
+def test_a_source_outside_the_product_folder_is_refused_without_reading_it(write_product, outside_file, path):
+    product = product_with_source(write_product, "{kind: csv, path: " + path.format(outside=outside_file) + "}")
+    (product.path / "data").mkdir(exist_ok=True)
+    (product.path / "data" / "link.csv").symlink_to(outside_file)  # a symlink is followed, then checked
+    with pytest.raises(SourceError) as caught:
+        product.build()
+    assert "outside the product folder" in caught.value.message and "allow_outside: true" in caught.value.message
+    assert "TOP-SECRET" not in str(caught.value.to_dict())
+    assert [p["kind"] for p in product.problems()] == ["source"]
+
+
+def test_a_source_may_opt_in_to_a_file_outside(write_product, tmp_path):
+    PEOPLE.write_csv(tmp_path / "shared.csv")
+    product = product_with_source(write_product, f"{{kind: csv, path: {tmp_path / 'shared.csv'}, allow_outside: true}}")
+    assert built_people(product).equals(PEOPLE)
+    assert product.problems() == []
+
+
+def test_opting_in_does_not_change_the_snapshot_id(write_product, tmp_path):
+    inside = product_with_source(write_product, "{kind: csv, path: people.csv}")
+    PEOPLE.write_csv(inside.path / "people.csv")
+    opted = product_with_source(write_product, "{kind: csv, path: people.csv, allow_outside: true}")
+    assert inside.build().snapshot.id == opted.build().snapshot.id
+
+
+def test_a_sqlite_source_outside_is_refused_too(write_product, tmp_path):
+    write_sqlite(tmp_path / "elsewhere.sqlite")
+    product = product_with_source(write_product, "{kind: sqlite, path: ../elsewhere.sqlite, table: people}")
+    with pytest.raises(SourceError, match="outside the product folder"):
+        product.build()
+
+
+def test_a_sqlite_query_cannot_attach_another_database(write_product, tmp_path):
+    target = tmp_path / "created_by_attach.sqlite"
+    product = product_with_source(
+        write_product, f"{{kind: sqlite, path: db.sqlite, query: \"ATTACH DATABASE '{target}' AS x\"}}")
+    write_sqlite(product.path / "db.sqlite")
+    with pytest.raises(SourceError, match="not authorized|ATTACH"):
+        product.build()
+    assert not target.exists()
+
+
+def test_a_sqlite_file_with_uri_characters_in_its_name_opens_read_only(write_product):
+    product = product_with_source(write_product, "{kind: sqlite, path: 'db?mode=rwc#x.sqlite', table: people}")
+    write_sqlite(product.path / "db?mode=rwc#x.sqlite")
+    assert built_people(product).equals(PEOPLE)
+
+
+def test_an_unreadable_csv_is_a_source_error(write_product):
+    product = product_with_source(write_product, "{kind: csv, path: people.csv}", {"people.csv": "id,name,score\n1,a,2,3,4\n"})
+    with pytest.raises(SourceError, match="source 'people' could not be read"):
+        product.build()
+
+
+def test_an_unreadable_json_source_is_a_source_error(write_product):
+    product = product_with_source(write_product, "{kind: json, path: people.json}", {"people.json": "[{\"id\": 1,"})
+    with pytest.raises(SourceError, match="source 'people' could not be read"):
+        product.build()

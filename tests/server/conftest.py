@@ -134,3 +134,26 @@ def http(base_url) -> Iterator[httpx.Client]:
 def headers(tokens) -> dict[str, dict[str, str]]:
     """``headers["analyst"]``: the Authorization header of each token."""
     return {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
+
+
+@pytest.fixture
+def serve_copy(tmp_path) -> Iterator:
+    """``serve_copy(prepare)``: a fresh built copy of the ACTG example, changed by ``prepare(folder)``,
+    served by its own server; yields ``(base_url, admin_headers, folder)``. Stopped at the end."""
+    running: list[ServerThread] = []
+
+    def start(prepare=None) -> tuple[str, dict[str, str], Path]:
+        folder = tmp_path / f"actg175_{len(running)}"
+        shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".dataproduct"))
+        Product.open(folder).build()
+        if prepare is not None:
+            prepare(folder)
+        token = create_token(folder, "admin")
+        running.append(ServerThread(create_app([folder]), free_port()).start())
+        return running[-1].url, {"Authorization": f"Bearer {token}"}, folder
+
+    try:
+        yield start
+    finally:
+        for server in running:
+            server.stop()

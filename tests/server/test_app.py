@@ -454,3 +454,13 @@ def test_survival_grouped_by_its_event_column_is_not_a_server_error(http, header
     # Found by fuzzing: the group column was selected twice when it was the event column.
     response = http.post(f"{P}/protocols/survival/run", json={"group": "cens"}, headers=headers["analyst"])
     assert response.status_code == 200, response.text
+
+
+def test_history_is_paged(http, headers):
+    for week in (20, 96):
+        assert http.post(f"{P}/protocols/cd4_response/run", json={"week": week}, headers=headers["analyst"]).status_code == 200
+    first = http.get(f"{P}/history", params={"limit": 2}, headers=headers["reader"]).json()
+    second = http.get(f"{P}/history", params={"limit": 2, "offset": 1}, headers=headers["reader"]).json()
+    assert len(first) == 2 and second[0]["id"] == first[1]["id"]
+    assert len(http.get(f"{P}/history", headers=headers["reader"]).json()) <= 100
+    assert http.get(f"{P}/history", params={"offset": -1}, headers=headers["reader"]).status_code == 400

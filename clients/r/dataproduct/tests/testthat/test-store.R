@@ -1,0 +1,52 @@
+test_that("dp_snapshots lists the built snapshot with its rows", {
+  snapshots <- dp_snapshots(actg())
+  expect_s3_class(snapshots, "data.frame")
+  expect_equal(nrow(snapshots), 1)
+  expect_match(snapshots$id, "^[0-9a-f]{64}$")
+  expect_s3_class(snapshots$created, "POSIXct")
+  expect_equal(snapshots$rows_patients, 2139)
+})
+
+test_that("dp_save keeps a result and cohorts; dp_artifacts lists them; dp_artifact loads them", {
+  dp <- actg()
+  r <- dp_run(dp, "survival", group = "arms")
+  saved <- dp_save(dp, "survival_by_arm", r, overwrite = TRUE)
+  expect_equal(saved$name, "survival_by_arm")
+  dp_save(dp, "older", "age >= 40", entity = "patients", description = "40 and over", overwrite = TRUE)
+  dp_save(dp, "older_zdv", dplyr::filter(dplyr::tbl(dp, "patients"), age >= 40, arms == "ZDV"), overwrite = TRUE)
+  artifacts <- dp_artifacts(dp)
+  expect_true(all(c("survival_by_arm", "older", "older_zdv") %in% artifacts$name))
+  expect_equal(artifacts$kind[artifacts$name == "older"], "cohort")
+  loaded <- dp_artifact(dp, "survival_by_arm")
+  expect_s3_class(loaded, "dp_result")
+  expect_equal(loaded$provenance$snapshot, r$provenance$snapshot)
+  expect_equal(loaded$tables, r$tables)
+  expect_equal(loaded$values, r$values)
+  cohort <- dp_artifact(dp, "older_zdv")
+  expect_equal(cohort$entity, "patients")
+  # A saved cohort is a protocol parameter by name.
+  by_name <- dp_run(dp, "compare_arms", cohort_a = list(artifact = "older"), cohort_b = "arms == 'ddI'", variables = "age")
+  by_text <- dp_run(dp, "compare_arms", cohort_a = "age >= 40", cohort_b = "arms == 'ddI'", variables = "age")
+  expect_equal(by_name$tables, by_text$tables)
+})
+
+test_that("saving refuses what it cannot save, and a reader may not save", {
+  dp <- actg()
+  expect_error(dp_save(dp, "x", "age >= 40"), "needs its entity", class = "dp_error_parameter_error")
+  expect_error(dp_save(dp, "x", 42, entity = "patients"), "saves a dp_result", class = "dp_error_parameter_error")
+  expect_error(dp_save(dp, "older", "age >= 50", entity = "patients"), class = "dp_error")  # exists, no overwrite
+  reader <- actg(token = env_or_skip("DATAPRODUCT_READER_TOKEN"))
+  expect_error(dp_save(reader, "y", "age >= 40", entity = "patients"), class = "dp_error_forbidden")
+})
+
+test_that("dp_history lists runs newest first, and an entry's provenance re-runs", {
+  dp <- actg()
+  r <- dp_run(dp, "compare_arms", cohort_a = "arms == 'ZDV'", cohort_b = "arms == 'ZDV+Zal'", variables = "age")
+  history <- dp_history(dp, limit = 3)
+  expect_equal(nrow(history), 3)
+  expect_equal(history$id[1], r$provenance$history_id)
+  expect_equal(history$protocol[1], "compare_arms@1.0.0")
+  expect_s3_class(history$when, "POSIXct")
+  again <- dp_rerun(dp, history$provenance[[1]])
+  expect_equal(again$tables, r$tables)
+})
