@@ -16,12 +16,15 @@ ANNOUNCED = re.compile(r"Serving \S+ at (http://127\.0\.0\.1:(\d+))/api/products
 
 
 @contextlib.contextmanager
-def dataproduct_serve(*products: Path) -> Iterator[str]:
-    """Serve ``products`` on a free port (``--port 0``); yield the base URL it announced once it
-    answers its health check. The server is always stopped."""
+def dataproduct_serve(*products: Path, options: tuple[str, ...] = (), log: Path | None = None) -> Iterator[str]:
+    """Serve ``products`` on a free port (``--port 0``, more ``options`` if given); yield the base
+    URL it announced once it answers its health check. The server's log goes to ``log`` (if
+    given). The server is always stopped."""
+    errors = open(log, "w") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_dataproduct.cli", "serve", *map(str, products), "--port", "0", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, "-m", "jupyter_dataproduct.cli", "serve", *map(str, products), "--port", "0", "--log-level", "warning",
+         *options],
+        stdout=subprocess.PIPE, stderr=errors, text=True,
     )
     try:
         line = server.stdout.readline() if server.stdout else ""
@@ -41,3 +44,5 @@ def dataproduct_serve(*products: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+        if log is not None:
+            errors.close()

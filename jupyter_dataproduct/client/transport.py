@@ -148,7 +148,8 @@ class LocalTransport(Transport):
         return self.product.save_cohort(name, entity, cohort, snapshot=snapshot, overwrite=overwrite).to_json()
 
     def load_artifact(self, name: str) -> tuple[dict[str, Any], Any]:
-        return self.product.artifacts.info(name).to_json(), self.product.artifacts.load(name)
+        info, value = self.product.artifacts.read(name)  # both of the same version, even while it is overwritten
+        return info.to_json(), value
 
     def delete_artifact(self, name: str) -> None:
         self.product.artifacts.delete(name)

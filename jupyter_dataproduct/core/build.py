@@ -211,7 +211,7 @@ def _is_free(lock_file: Path) -> bool:
 def _make_read_only(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
-            path.chmod(0o444)
+            path.chmod(0o440)  # read-only; owner and group, not the world
 
 
 def _fsync_tree(folder: Path) -> None:

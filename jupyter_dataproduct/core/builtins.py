@@ -37,6 +37,9 @@ def frame(
     """Rows of ``entity`` matching ``where`` (a cohort), with ``columns``; ``join`` adds
     related entities through the model's foreign keys."""
     _check_entity(ctx, entity)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ParameterError(f"Parameter 'limit': {limit!r} is not allowed; expected an integer of 0 or more.",
+                             details={"parameter": "limit"})
     rows = ctx.scan(entity)
     if where is not None:
         cohort = _as_cohort(ctx, where, entity, "where")

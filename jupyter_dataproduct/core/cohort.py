@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from .errors import ColumnNotFoundError, ParameterError
+from .limits import bounds_problem, shown
 from .model import Column, Entity
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
@@ -32,6 +33,10 @@ NULL_OPS = ("is null", "is not null")
 OPERATORS = (*COMPARISONS, *SET_OPS, "between", *NULL_OPS, "contains")
 EVERYONE: dict[str, Any] = {"and": []}
 MAX_DEPTH = 50  # nesting of and / or / not and parentheses (deeper would exhaust the stack)
+MAX_TEXT = 100_000  # characters of a cohort written as text
+MAX_CONDITIONS = 10_000  # values (conditions, operands, list items) in a condition tree
+MAX_NUMBER = 100  # characters of one number in the text syntax
+INT64 = (-(2**63), 2**63 - 1)  # the integers a column holds
 
 
 # -- the text syntax ----------------------------------------------------------------------
@@ -44,7 +49,7 @@ _TOKEN = re.compile(
       | (?P<punct>[(),])
       | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
     )""",
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,  # digits are 0-9 only: '٣' or '４' is not a number here
 )
 _KEYWORDS = {"and", "or", "not", "in", "is", "null", "between", "true", "false", "contains"}
 
@@ -161,6 +166,8 @@ class _Parser:
     def _literal(self) -> Any:
         token = self._next("a value (number, 'text', true or false)")
         if token.kind == "number":
+            if len(token.text) > MAX_NUMBER:
+                raise _syntax_error(self.text, token.position, f"number too long (at most {MAX_NUMBER} characters)")
             return float(token.text) if re.search(r"[.eE]", token.text) else int(token.text)
         if token.kind == "string":
             return re.sub(r"\\(.)", r"\1", token.text[1:-1])
@@ -243,6 +250,7 @@ class Cohort:
 def cohort_from_value(value: Any, entity_name: str, entity: Entity, parameter: str = "cohort") -> Cohort:
     """Validate text or a tree against the entity; return the canonical cohort."""
     try:
+        _check_size(value)  # before anything walks the value
         if isinstance(value, Cohort):
             tree, text = value.tree, value.text
         elif isinstance(value, str):
@@ -267,19 +275,33 @@ def cohort_from_value(value: Any, entity_name: str, entity: Entity, parameter: s
     return Cohort(entity=entity_name, tree=canonical, text=text)
 
 
+def _check_size(value: Any) -> None:
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise ParameterError(f"a cohort expression is at most {MAX_TEXT:,} characters; this one is longer than that")
+        return
+    if isinstance(value, (dict, list)):
+        # and / or take a list: two JSON levels per level of the tree, and a little room.
+        problem = bounds_problem(value, max_depth=2 * MAX_DEPTH + 4, max_values=MAX_CONDITIONS)
+        if problem and "nested" in problem:
+            raise ParameterError(f"a cohort condition tree may nest at most {MAX_DEPTH} levels deep")
+        if problem:
+            raise ParameterError(f"a cohort condition tree {problem}")
+
+
 def _canonical(node: Any, entity_name: str, entity: Entity, depth: int = 0) -> dict[str, Any]:
     if depth > MAX_DEPTH:
         raise ParameterError(f"a cohort condition tree may nest at most {MAX_DEPTH} levels deep")
     if not isinstance(node, dict):
-        raise ParameterError(f"a cohort condition must be an object, got {node!r}")
+        raise ParameterError(f"a cohort condition must be an object, got {shown(node)}")
     if "and" in node or "or" in node:
         key = "and" if "and" in node else "or"
         if set(node) != {key} or not isinstance(node[key], list):
-            raise ParameterError(f"'{key}' takes a list of conditions and nothing else: {node!r}")
+            raise ParameterError(f"'{key}' takes a list of conditions and nothing else: {shown(node)}")
         return {key: [_canonical(child, entity_name, entity, depth + 1) for child in node[key]]}
     if "not" in node:
         if set(node) != {"not"}:
-            raise ParameterError(f"'not' takes one condition and nothing else: {node!r}")
+            raise ParameterError(f"'not' takes one condition and nothing else: {shown(node)}")
         return {"not": _canonical(node["not"], entity_name, entity, depth + 1)}
     return _canonical_condition(node, entity_name, entity)
 
@@ -288,17 +310,19 @@ def _canonical_condition(node: dict[str, Any], entity_name: str, entity: Entity)
     allowed_keys = {"column", "op", "value"}
     if not {"column", "op"} <= set(node) or not set(node) <= allowed_keys:
         raise ParameterError(
-            f"a condition has keys column, op and value (or and / or / not); got {sorted(node)}"
+            f"a condition has keys column, op and value (or and / or / not); got {shown(sorted(node))}"
         )
     name, op = node["column"], node["op"]
+    if not isinstance(name, str):
+        raise ParameterError(f"a column name is text, not {shown(name)}", details={"column": shown(name)})
     column = entity.columns.get(name)
     if column is None:
         raise ColumnNotFoundError(
             f"{entity_name} has no column {name!r}; columns: {', '.join(entity.columns)}",
             details={"column": name, "allowed": list(entity.columns)},
         )
-    if op not in OPERATORS:
-        raise ParameterError(f"operator {op!r} is not allowed; use one of {', '.join(OPERATORS)}")
+    if not isinstance(op, str) or op not in OPERATORS:
+        raise ParameterError(f"operator {shown(op)} is not allowed; use one of {', '.join(OPERATORS)}")
     if op in NULL_OPS:
         return {"column": name, "op": op}
     value = node.get("value")
@@ -334,8 +358,8 @@ def _typed_value(value: Any, name: str, column: Column) -> Any:
         if categories is not None and value not in categories:
             codes = [f"{k} ({v})" for k, v in (column.labels or {}).items()] or categories
             raise ParameterError(
-                f"{value!r} is not a value of {name}; allowed: {', '.join(map(str, codes))}",
-                details={"column": name, "value": value, "allowed": categories},
+                f"{shown(value)} is not a value of {name}; allowed: {', '.join(map(str, codes))}",
+                details={"column": name, "value": _detail(value), "allowed": categories},
             )
         return str(value)
     if kind == "bool":
@@ -346,10 +370,10 @@ def _typed_value(value: Any, name: str, column: Column) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
     elif kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and INT64[0] <= value <= INT64[1]:
+            return value
     elif kind == "float":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -363,9 +387,14 @@ def _typed_value(value: Any, name: str, column: Column) -> Any:
         except (TypeError, ValueError):
             pass
     raise ParameterError(
-        f"{value!r} is not a valid value for {name}, which holds {kind} values",
-        details={"column": name, "value": value, "type": kind},
+        f"{shown(value)} is not a valid value for {name}, which holds {kind} values",
+        details={"column": name, "value": _detail(value), "type": kind},
     )
+
+
+def _detail(value: Any) -> Any:
+    """A client's value as error details carry it: scalars as they are, anything else shortened."""
+    return value if value is None or isinstance(value, (str, int, float, bool)) else shown(value)
 
 
 def _compile(node: dict[str, Any], entity: Entity) -> pl.Expr:
@@ -392,7 +421,8 @@ def _compile(node: dict[str, Any], entity: Entity) -> pl.Expr:
     if op == "not in":
         return (~column.is_in(literal)).fill_null(False)
     if op == "between":
-        return column.is_between(literal[0], literal[1]).fill_null(False)
+        # pl.lit: a bare string bound would be read as a column name ('a' between 'a' and 'b').
+        return column.is_between(pl.lit(literal[0]), pl.lit(literal[1])).fill_null(False)
     comparisons = {
         "==": column.__eq__, "!=": column.__ne__, "<": column.__lt__,
         "<=": column.__le__, ">": column.__gt__, ">=": column.__ge__,

@@ -28,7 +28,9 @@ def bind_parameters(spec: ProtocolSpec, raw: dict[str, Any], context: BindContex
     refuse_unknown(spec.key, raw, list(spec.parameters))
     bound: dict[str, Any] = {}
     for name, parameter in spec.parameters.items():
-        value = raw.get(name, parameter.default)
+        value = raw.get(name)
+        if value is None:  # an explicit null is "not given": the default applies
+            value = parameter.default
         if value is None:
             if parameter.is_required:
                 raise ParameterError(

@@ -8,6 +8,7 @@ JSON-able values (the bound parameters recorded in provenance) - or, for cohorts
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
@@ -19,6 +20,9 @@ from .model import ColumnType, Model
 
 ParameterType = Literal["string", "int", "float", "bool", "enum", "date", "column", "columns", "cohort"]
 _NEEDS_ENTITY = ("column", "columns", "cohort")
+# A pick-list over data (``choices_from``) shows at most this many values: a patient id
+# column has millions, which no form can show and no request should enumerate.
+MAX_CHOICES = 1_000
 
 
 class Parameter(BaseModel):
@@ -62,8 +66,9 @@ class BindContext:
     """What binding needs to know beyond the parameter itself."""
 
     model: Model
-    distinct_values: Callable[[str, str], list[Any]]
+    distinct_values: Callable[[str, str], list[Any]]  # sorted, at most MAX_CHOICES + 1 (more: truncated)
     load_cohort: Callable[[str], Cohort]
+    find_value: Callable[[str, str, Any], tuple[bool, Any]] | None = None  # for values past a truncated list
 
 
 def check_against_model(name: str, parameter: Parameter, model: Model) -> None:
@@ -101,7 +106,16 @@ def json_schema(name: str, parameter: Parameter, model: Model, choices: list[Any
     elif kind == "bool":
         schema["type"] = "boolean"
     elif kind == "enum":
-        schema["enum"] = choices if choices is not None else parameter.choices
+        values = choices if choices is not None else parameter.choices
+        if values is not None and len(values) > MAX_CHOICES:
+            # Too many to list: the first ones as examples; any value of the column binds.
+            schema["examples"] = list(values[:MAX_CHOICES])
+            schema["x-dataproduct-choices-truncated"] = True
+            kinds = {type(v) for v in values}
+            if kinds <= {int} or kinds <= {str}:
+                schema["type"] = "integer" if kinds <= {int} else "string"
+        else:
+            schema["enum"] = values
     elif kind == "date":
         schema.update(type="string", format="date")
     elif kind == "column":
@@ -201,8 +215,12 @@ def _bind_number(name: str, p: Parameter, value: Any, _: BindContext) -> int | f
         if isinstance(number, float) and not number.is_integer():
             raise _fail(name, value, kind)
         number = int(number)
+        if not -(2**63) <= number < 2**63:  # what a data column or an engine holds
+            raise _fail(name, value, "an integer of at most 64 bits")
     else:
         number = float(number)
+        if not math.isfinite(number):
+            raise _fail(name, value, "a finite number")
     if p.minimum is not None and number < p.minimum or p.maximum is not None and number > p.maximum:
         bounds = f"{kind} between {_bound(p.minimum, '-inf')} and {_bound(p.maximum, 'inf')}"
         raise _fail(name, value, bounds)
@@ -225,13 +243,25 @@ def _bind_bool(name: str, p: Parameter, value: Any, _: BindContext) -> bool:
 
 def _bind_enum(name: str, p: Parameter, value: Any, context: BindContext) -> Any:
     choices = p.choices if p.choices is not None else context.distinct_values(*p.choices_from.split(".", 1))  # type: ignore[union-attr]
-    if value in choices:
+    if _hashable(value) and value in choices:
         return value
     # Text from a command line or URL: match the choice with the same text.
     for choice in choices:
         if isinstance(value, str) and str(choice) == value:
             return choice
-    raise _fail(name, value, "one of " + ", ".join(map(repr, choices)), choices=choices)
+    truncated = p.choices is None and len(choices) > MAX_CHOICES
+    if truncated and context.find_value is not None and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        found, match = context.find_value(*p.choices_from.split(".", 1), value)  # type: ignore[union-attr]
+        if found:
+            return match
+    shown = list(choices[:MAX_CHOICES]) if truncated else list(choices)
+    listed = ", ".join(map(repr, shown[:20])) + (", ..." if len(shown) > 20 or truncated else "")
+    raise _fail(name, value, f"one of {listed}" + (f" (a value of {p.choices_from})" if truncated else ""),
+                choices=shown)
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) or value is None
 
 
 def _bind_date(name: str, p: Parameter, value: Any, _: BindContext) -> str:

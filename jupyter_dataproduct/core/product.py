@@ -22,6 +22,7 @@ from .engine import PLUGIN_VERSION, adhoc_spec, bind_parameters, execute
 from .errors import DataProductError, ManifestError, ParameterError
 from .history import History, HistoryEntry
 from .manifest import MANIFEST_FILE, Manifest, load_manifest
+from . import parameters as parameter_module  # MAX_CHOICES read at call time
 from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
 from .plugins import PluginSpec
 from .progress import ProgressCallback
@@ -52,6 +53,7 @@ class Product:
         self.repository = Repository(self.path)
         self._manifest: Manifest | None = None
         self._manifest_stamp: tuple[int, int] | None = None
+        self._choices: dict[tuple[str, str, str], list[Any]] = {}  # (snapshot id, entity, column): a pick-list
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "Product":
@@ -222,8 +224,9 @@ class Product:
         stored = self.history.stored_result(entry)
         return stored if stored is not None else self.rerun(entry.provenance, record=False)
 
-    def save_history_entry(self, entry_id: str, name: str, *, overwrite: bool = False) -> ArtifactInfo:
-        return self.artifacts.save_result(name, self.history_result(entry_id), overwrite=overwrite)
+    def save_history_entry(self, entry_id: str, name: str, *, overwrite: bool = False, **access: Any) -> ArtifactInfo:
+        """Save an entry's result as an artifact (``access``: ``saved_by``, ``may_replace``; see ArtifactStore)."""
+        return self.artifacts.save_result(name, self.history_result(entry_id), overwrite=overwrite, **access)
 
     # -- cohorts as artifacts ---------------------------------------------------------------
 
@@ -239,21 +242,38 @@ class Product:
         return cohort_from_value(value, entity, model.entities[entity])
 
     def save_cohort(self, name: str, entity: str, value: Any, *, snapshot: str = "latest",
-                    description: str = "", overwrite: bool = False) -> ArtifactInfo:
+                    description: str = "", overwrite: bool = False, **access: Any) -> ArtifactInfo:
         cohort = self.cohort(entity, value)
         pinned = self.snapshot(snapshot)
         rows = pinned.scan(entity).filter(cohort.expression(self.manifest.model.entities[entity])).select(pl.len()).collect().item()
         provenance = {"product": self.name, "product_version": self.manifest.version, "snapshot": pinned.id,
                       "cohort": cohort.to_json()}
         return self.artifacts.save_cohort(name, cohort, provenance=provenance, rows=rows,
-                                          description=description, overwrite=overwrite)
+                                          description=description, overwrite=overwrite, **access)
 
     def _bind_context(self, snapshot: str) -> BindContext:
         def distinct_values(entity: str, column: str) -> list[Any]:
-            values = self.snapshot(snapshot).scan(entity).select(pl.col(column).unique().sort()).collect().to_series()
-            return [v for v in values.to_list() if v is not None]
+            return self._pick_list(self.snapshot(snapshot), entity, column)
 
-        return BindContext(self.manifest.model, distinct_values, self.artifacts.load_cohort)
+        def find_value(entity: str, column: str, value: Any) -> tuple[bool, Any]:
+            """Whether ``value`` (or its text) is a value of the column, and that value."""
+            rows = self.snapshot(snapshot).scan(entity).select(pl.col(column))
+            found = rows.filter(pl.col(column).cast(pl.String) == str(value)).head(1).collect().to_series()
+            return (True, found[0]) if len(found) else (False, None)
+
+        return BindContext(self.manifest.model, distinct_values, self.artifacts.load_cohort, find_value)
+
+    def _pick_list(self, pinned: Snapshot, entity: str, column: str) -> list[Any]:
+        """The column's first ``MAX_CHOICES + 1`` distinct values, sorted; once per snapshot
+        (snapshots never change)."""
+        key = (pinned.id, entity, column)
+        values = self._choices.get(key)
+        if values is None:
+            if len(self._choices) > 256:  # old snapshots' lists: dropped, recomputed if asked again
+                self._choices.clear()
+            series = pinned.scan(entity).select(pl.col(column).drop_nulls().unique().sort().head(parameter_module.MAX_CHOICES + 1))
+            values = self._choices[key] = series.collect().to_series().to_list()
+        return values
 
     # -- frames ---------------------------------------------------------------------------
 

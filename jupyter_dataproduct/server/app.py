@@ -14,10 +14,13 @@ from starlette.routing import Route
 
 from ..core.errors import DataProductError
 from . import artifacts, frames, history, metadata, protocols
+from .auth import grants
+from .connections import DEFAULT_KEEP_ALIVE, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 from .errors import ServeError
 from .openapi import openapi
 from .products import Registry
 from .requests import MAX_BODY
+from .runs import RunBudget, RunWorkers
 from .responses import json_from_thread, on_error
 from .streams import CHUNK_ROWS
 
@@ -26,16 +29,22 @@ DEFAULT_PORT = 8750
 
 
 async def openapi_json(request: Request) -> Response:
-    served = list(request.app.state.registry)
-    return await json_from_thread(openapi, [p.name for p in served], [p.product for p in served])
+    """The API description as this token may see it (401 without a valid token): its
+    products, and run operations for the protocols it may run."""
+    found = grants(request)
+    names = [served.name for served, _ in found]
+    runnable = [(served.product, grant.allows_protocol) for served, grant in found if grant.allows("analyst")]
+    return await json_from_thread(openapi, names, runnable)
 
 
 def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS,
-               arrow_cache: bool = True) -> Starlette:
+               arrow_cache: bool = True, run_budget: RunBudget | None = RunBudget()) -> Starlette:
     """A Starlette app serving the products in ``paths`` (folders), each under its manifest name.
 
     ``arrow_cache``: whole entities requested as Arrow are kept as Arrow IPC stream files in
     each product's store (``arrow-cache/``) and sent from there (see :mod:`.arrow_cache`).
+    ``run_budget``: the time and memory one run may use, in worker processes (see
+    :mod:`.runs`); ``None`` runs in the server's process, without a budget.
 
     No CORS headers are sent: browsers on other origins cannot call the API.
     """
@@ -48,9 +57,12 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
         DataProductError: on_error, HTTPException: on_error, pl.exceptions.PolarsError: on_error, Exception: on_error,
     }
     app = Starlette(routes=routes, exception_handlers=handlers)
+    app.router.redirect_slashes = False  # a redirect would be built from the client's Host header
     app.state.registry = registry
     app.state.max_body = max_body
     app.state.chunk_rows = chunk_rows
+    served = [(str(p.product.path), str(p.product.store.root)) for p in registry]
+    app.state.run_workers = RunWorkers(run_budget, served) if run_budget is not None else None
     return app
 
 
@@ -74,11 +86,19 @@ def listening_socket(host: str, port: int) -> Any:
 
 
 def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          log_level: str = "info", announce: Any = None, arrow_cache: bool = True) -> None:
-    """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served."""
+          log_level: str = "info", announce: Any = None, arrow_cache: bool = True,
+          read_timeout: float = DEFAULT_READ_TIMEOUT, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+          keep_alive: int = DEFAULT_KEEP_ALIVE, run_budget: RunBudget | None = RunBudget()) -> None:
+    """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served.
+
+    ``read_timeout``: seconds a client has to send a whole request; ``max_connections``:
+    open connections at most (see :mod:`.connections`); ``keep_alive``: seconds an idle
+    connection stays open."""
     import uvicorn
 
-    app = create_app(paths, arrow_cache=arrow_cache)
+    from .connections import guarded_protocol
+
+    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget)
     listener = listening_socket(host, port)
     port = listener.getsockname()[1]
     for served in app.state.registry:
@@ -87,5 +107,10 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
         if announce:
             announce(f"Serving {served.name} at http://{host}:{port}/api/products/{served.name}{hint}")
     config = uvicorn.Config(app, log_level=log_level, server_header=False, proxy_headers=False,
-                            timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[listener])
+                            timeout_graceful_shutdown=5, timeout_keep_alive=keep_alive,
+                            http=guarded_protocol(read_timeout, max_connections))
+    try:
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        if app.state.run_workers is not None:
+            app.state.run_workers.close()

@@ -239,7 +239,7 @@ class CacheWriter:
         try:
             self._file.close()
             self._file = None
-            os.chmod(self._tmp, 0o444)
+            os.chmod(self._tmp, 0o440)  # like the snapshot: not world-readable
             self.sidecar.unlink(missing_ok=True)  # an old sidecar never describes the new file
             os.replace(self._tmp, self.data)
             self._tmp = None

@@ -2,7 +2,8 @@
 
 Saving a result does not upload its tables: the server saves the result of the history
 entry named in its provenance (``history_id``), or re-runs the provenance, which
-reproduces it exactly. So what is saved is always what the server computed.
+reproduces it exactly. So what is saved is always what the server computed. Who may see,
+replace and delete which artifact: :mod:`.access`.
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ from starlette.routing import Route
 from ..core.cohort import Cohort
 from ..core.history import HistoryEntryNotFoundError
 from ..core.result import Result
+from .access import may_change, may_see, owner, require_seeing
 from .auth import Call, endpoint
 from .errors import BadRequestError
 from .protocols import check_provenance
 from .requests import expect_object, field, read_json, tables_format
 from .responses import json_from_thread, json_response
+from .runs import run_in_budget
 from .wire import encode_result, encode_table
 
 
 @endpoint("reader")
 async def list_artifacts(call: Call) -> Response:
-    return await json_from_thread(call.transport.artifacts)
+    return await json_from_thread(lambda: [a for a in call.transport.artifacts() if may_see(call.grant, a["provenance"])])
 
 
 @endpoint("reader")
@@ -36,6 +39,7 @@ async def load_artifact(call: Call) -> Response:
 
     def work() -> dict[str, Any]:
         meta, value = call.transport.load_artifact(name)
+        require_seeing(call.grant, meta["provenance"])
         if isinstance(value, Cohort):
             encoded: Any = value.to_json()
         elif isinstance(value, Result):
@@ -56,13 +60,15 @@ async def save_artifact(call: Call) -> Response:
     kind = field(spec, "kind", str, required=True)
     overwrite = field(spec, "overwrite", bool, False)
     product = call.product
+    access = {"saved_by": owner(call.grant), "may_replace": lambda existing: may_change(call.grant, existing)}
     if kind == "cohort":
         entity = field(spec, "entity", str, required=True)
         cohort = field(spec, "cohort", (str, dict), required=True)
         snapshot = field(spec, "snapshot", str, "latest")
         description = field(spec, "description", str, "")
         return await json_from_thread(lambda: product.save_cohort(
-            name, entity, cohort, snapshot=snapshot, description=description, overwrite=overwrite).to_json(), status=201)
+            name, entity, cohort, snapshot=snapshot, description=description, overwrite=overwrite, **access).to_json(),
+            status=201)
     if kind == "result":
         history_id = field(spec, "history_id", str)
         provenance = check_provenance(spec["provenance"]) if spec.get("provenance") is not None else None
@@ -78,10 +84,11 @@ async def save_artifact(call: Call) -> Response:
                         raise
                 else:
                     call.require_protocol(entry.provenance["protocol"])
-                    return product.save_history_entry(entry.id, name, overwrite=overwrite).to_json()
+                    result = run_in_budget(call, "history_result", entry)
+                    return product.artifacts.save_result(name, result, overwrite=overwrite, **access).to_json()
             call.require_protocol(provenance["protocol"])
-            result = product.rerun(provenance, record=False)
-            return product.artifacts.save_result(name, result, overwrite=overwrite).to_json()
+            result = run_in_budget(call, "rerun", provenance, record=False)
+            return product.artifacts.save_result(name, result, overwrite=overwrite, **access).to_json()
 
         return await json_from_thread(work, status=201)
     raise BadRequestError(f"'kind' must be 'cohort' or 'result', not {kind[:50]!r}.", details={"field": "kind"})
@@ -90,7 +97,7 @@ async def save_artifact(call: Call) -> Response:
 @endpoint("analyst")
 async def delete_artifact(call: Call) -> Response:
     name = call.request.path_params["artifact"]
-    await run_in_threadpool(call.transport.delete_artifact, name)
+    await run_in_threadpool(lambda: call.product.artifacts.delete(name, may_delete=lambda info: may_change(call.grant, info)))
     return json_response({"deleted": name})
 
 

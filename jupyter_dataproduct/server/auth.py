@@ -1,4 +1,4 @@
-"""Bearer tokens on every endpoint but ``/api/health`` and ``/api/openapi.json``.
+"""Bearer tokens on every endpoint but ``/api/health``.
 
 ``Authorization: Bearer <token>``; a token belongs to one product's store. A missing,
 unknown or revoked token gets 401 and a role too low (or a protocol not on the token's

@@ -1,15 +1,17 @@
 """The OpenAPI 3.1 description of the HTTP API, served at ``/api/openapi.json``.
 
 Written by hand, next to the endpoints it describes; ``tests/server`` checks that every
-route is described and fuzzes the API against this description. The ``name`` parameter
-lists the products this server serves, and each protocol of each product has its own
+route is described and fuzzes the API against this description. It needs a token and
+shows only what that token may see: the ``name`` parameter lists the products the token
+is valid for, and each protocol the token may run has its own
 ``.../protocols/<protocol>/run`` operation whose request body is the protocol's parameter
-JSON Schema: the data contract, in the API description.
+JSON Schema: the data contract, in the API description. Pick-lists over data are capped
+(``core.parameters.MAX_CHOICES``) and computed once per snapshot.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .._version import __version__
 
@@ -62,8 +64,9 @@ def _op(summary: str, role: str | None, responses: dict[str, Any], *, parameters
     return op
 
 
-def protocol_paths(product: Any) -> dict[str, Any]:
-    """One run operation per protocol of a core ``Product``, its body the parameter schema."""
+def protocol_paths(product: Any, allows: Callable[[str], bool] = lambda name: True) -> dict[str, Any]:
+    """One run operation per protocol of a core ``Product`` that ``allows(name)``, its body
+    the parameter schema."""
     from ..core.errors import DataProductError
 
     paths: dict[str, Any] = {}
@@ -73,6 +76,8 @@ def protocol_paths(product: Any) -> dict[str, Any]:
         return paths
     for loaded in protocols:
         spec = loaded.spec
+        if not allows(spec.name):
+            continue
         try:
             schema = product.parameter_schema(spec.key)
         except DataProductError:
@@ -88,6 +93,34 @@ def protocol_paths(product: Any) -> dict[str, Any]:
     return paths
 
 
+def _add_links(paths: dict[str, Any], p: str) -> None:
+    """OpenAPI links between operations (a run's history entry, a saved artifact, a listed
+    snapshot), so clients and stateful fuzzers can follow one answer to the next request."""
+    ids = {(f"{p}/history/{{entry}}/result", "get"): "historyResult", (f"{p}/rerun", "post"): "rerun",
+           (f"{p}/artifacts/{{artifact}}", "get"): "loadArtifact", (f"{p}/artifacts/{{artifact}}", "delete"): "deleteArtifact",
+           (f"{p}/snapshots/{{ref}}", "get"): "snapshotDetail"}
+    for (path, method), operation_id in ids.items():
+        paths[path][method]["operationId"] = operation_id
+    for path, item in paths.items():
+        if not path.startswith("/api/products/") or not (path.endswith("/run") or path == f"{p}/rerun"):
+            continue
+        # A protocol's own run operation names its product in the path itself.
+        name = "$request.path.name" if "{name}" in path else path.split("/")[3]
+        item["post"]["responses"]["200"]["links"] = {
+            "HistoryResult": {"operationId": "historyResult",
+                              "parameters": {"name": name, "entry": "$response.body#/provenance/history_id"}},
+            "Rerun": {"operationId": "rerun", "parameters": {"name": name}, "requestBody": "$response.body#/provenance"},
+        }
+    artifact = {"name": "$request.path.name", "artifact": "$request.path.artifact"}
+    paths[f"{p}/artifacts/{{artifact}}"]["put"]["responses"]["201"]["links"] = {
+        "Load": {"operationId": "loadArtifact", "parameters": artifact},
+        "Delete": {"operationId": "deleteArtifact", "parameters": artifact},
+    }
+    paths[f"{p}/snapshots"]["get"]["responses"]["200"]["links"] = {
+        "Detail": {"operationId": "snapshotDetail", "parameters": {"name": "$request.path.name", "ref": "$response.body#/0/id"}},
+    }
+
+
 def _rewrite_refs(node: Any) -> Any:
     if isinstance(node, dict):
         return {k: ("#/components/schemas/cohort_tree" if k == "$ref" and v == "#/$defs/cohort_tree" else _rewrite_refs(v))
@@ -97,8 +130,10 @@ def _rewrite_refs(node: Any) -> Any:
     return node
 
 
-def openapi(names: list[str] | None = None, products: list[Any] | None = None) -> dict[str, Any]:
-    """The description; ``products`` (core Products) add one run operation per protocol."""
+def openapi(names: list[str] | None = None,
+            products: list[tuple[Any, Callable[[str], bool]]] | None = None) -> dict[str, Any]:
+    """The description; ``products`` (a core Product and which of its protocols to show)
+    add one run operation per protocol shown."""
     from ..core.parameters import COHORT_TREE_SCHEMA
 
     name = _path("name", "The product's name.", {"type": "string", "enum": names} if names else STRING)
@@ -122,7 +157,8 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
         "/api/health": {"get": _op("Liveness and server version (no token).", None,
                                    {"200": _json({"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"}}})},
                                    statuses=())},
-        "/api/openapi.json": {"get": _op("This description (no token).", None, {"200": _json(OBJECT)}, statuses=())},
+        "/api/openapi.json": {"get": _op("This description: what this token may see.", "reader", {"200": _json(OBJECT)},
+                                         statuses=(401,))},
         "/api/products": {"get": _op("The served products this token may read.", "reader",
                                      {"200": _json({"type": "object", "properties": {"products": {"type": "array", "items": OBJECT}}})},
                                      statuses=(401,))},
@@ -203,8 +239,9 @@ def openapi(names: list[str] | None = None, products: list[Any] | None = None) -
         f"{p}/history/{{entry}}/result": {"get": _op("The result of a history entry (stored, or re-run).", "analyst",
                                                      {"200": _json(result)}, parameters=[name, _path("entry", "History entry id or prefix."), TABLES_Q])},
     }
-    for product in products or []:
-        paths.update(protocol_paths(product))
+    for product, allows in products or []:
+        paths.update(protocol_paths(product, allows))
+    _add_links(paths, p)
     return {
         "openapi": "3.1.0",
         "info": {"title": "jupyter-dataproduct server", "version": __version__,

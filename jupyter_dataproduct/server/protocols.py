@@ -18,6 +18,7 @@ from .auth import Call, endpoint
 from .errors import BadRequestError, PluginNotFoundError
 from .requests import expect_object, query_text, read_json, tables_format
 from .responses import json_from_thread
+from .runs import run_in_budget
 from .wire import encode_result
 
 
@@ -37,12 +38,24 @@ async def describe_protocol(call: Call) -> Response:
 async def run_protocol(call: Call) -> Response:
     ref = call.request.path_params["ref"]
     parameters, snapshot, tables = await _run_inputs(call, ref, "The parameters")
-    return await json_from_thread(lambda: encode_result(call.transport.run(ref, parameters, snapshot), tables))
+    return await json_from_thread(lambda: encode_result(run_in_budget(call, "run", ref, parameters, snapshot=snapshot), tables))
 
 
 @endpoint("reader")
 async def list_plugins(call: Call) -> Response:
-    return await json_from_thread(call.transport.plugins)
+    """The plugins this token may see, their files named inside the product (never the server's folders)."""
+    root = call.product.path
+    return await json_from_thread(lambda: [{**p, "file": _inside(p.get("file"), root)} for p in call.transport.plugins()
+                                           if call.grant.allows_protocol(p["name"])])
+
+
+def _inside(file: Any, root: Path) -> str | None:
+    if not file:
+        return None
+    try:
+        return Path(file).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return Path(str(file)).name  # outside the product (a built-in's module): its name only
 
 
 @endpoint("analyst")
@@ -54,7 +67,7 @@ async def run_plugin(call: Call) -> Response:
         broken = any(Path(f).stem == name for f in call.product.repository.plugin_problems(call.product.manifest))
         if name not in call.product.plugins() and not broken:  # a broken plugin reports its own error
             raise PluginNotFoundError(f"No plugin {name[:100]!r}; GET .../plugins lists them.", details={"plugin": name[:100]})
-        return encode_result(call.transport.run_plugin(name, arguments, snapshot), tables)
+        return encode_result(run_in_budget(call, "run_plugin", name, arguments, snapshot=snapshot), tables)
 
     return await json_from_thread(work)
 
@@ -69,7 +82,7 @@ async def rerun(call: Call) -> Response:
     def work() -> dict[str, Any]:
         if provenance["protocol_version"] == PLUGIN_VERSION and provenance["protocol"] not in call.product.plugins():
             raise PluginNotFoundError(f"No plugin {provenance['protocol'][:100]!r}.")
-        return encode_result(call.transport.rerun(provenance), tables)
+        return encode_result(run_in_budget(call, "rerun", provenance), tables)
 
     return await json_from_thread(work)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
+from ..core.limits import bounds_problem
 from .errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 MAX_BODY = 1_000_000  # bytes; parameters and cohort trees are small
@@ -25,18 +26,25 @@ async def read_json(request: Request, *, required: bool = True, default: Any = N
         if int(declared) > limit:
             raise PayloadTooLargeError(f"The request body is larger than {limit:,} bytes.", details={"limit": limit})
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLargeError(f"The request body is larger than {limit:,} bytes.", details={"limit": limit})
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLargeError(f"The request body is larger than {limit:,} bytes.", details={"limit": limit})
+    except ClientDisconnect:  # gone (or timed out) before the whole body came: nobody reads the answer
+        raise BadRequestError("The client went away before sending the whole body.") from None
     if not body.strip():
         if required:
             raise BadRequestError("This request needs a JSON body.")
         return default
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise BadRequestError(f"The request body is not valid JSON: {str(exc)[:200]}") from None
+    problem = bounds_problem(value)  # before anything walks it (validation, error messages)
+    if problem:
+        raise BadRequestError(f"The request body {problem}.")
+    return value
 
 
 def expect_object(value: Any, what: str = "The request body") -> dict[str, Any]:

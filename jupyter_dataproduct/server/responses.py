@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import polars as pl
@@ -14,12 +15,25 @@ from ..core.errors import DataProductError, DiskFullError
 from .errors import InternalError, MethodNotAllowedError, NotFoundError, QueryError
 from .wire import JSON, dumps
 
+log = logging.getLogger("jupyter_dataproduct.server")
+
+# What an error answer shows of its details: enough to name what was wrong, never the
+# client's whole value sent back (nor a walk deep enough to exhaust the stack).
+MAX_MESSAGE = 4_000  # characters
+MAX_TEXT = 1_000  # characters of a string in the details
+MAX_ITEMS = 50  # items of a list or object in the details
+MAX_DEPTH = 8  # nesting in the details
+INTERNAL = b'{"error":{"code":"internal_error","message":"Internal server error; the server log has the details.","details":{}}}'
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(data), status_code=status, media_type=JSON, headers=headers)
 
 
 def error_response(exc: DataProductError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="dataproduct"'} if exc.http_status == 401 else None
+    if exc.http_status == 503:
+        headers = {"Retry-After": "60"}
     return json_response({"error": exc.to_dict()}, exc.http_status, headers)
 
 
@@ -27,7 +41,16 @@ async def on_error(request: Request, exc: Exception) -> Response:
     """Every exception becomes the JSON error shape; unexpected ones are logged, not shown.
 
     Messages name files by their place in the product (``<product>/plugins/x.py``), never
-    by the server's folders."""
+    by the server's folders. This handler never fails: if an error cannot be shown, the
+    answer is a plain internal error."""
+    try:
+        return _answer(request, exc)
+    except Exception:  # noqa: BLE001 - the last line of defence must not raise
+        log.exception("Could not render an error answer for %s", type(exc).__name__)
+        return Response(INTERNAL, status_code=500, media_type=JSON)
+
+
+def _answer(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DataProductError):
         return error_response(_scrubbed(request, exc))
     if isinstance(exc, HTTPException):
@@ -56,25 +79,35 @@ async def json_from_thread(func: Any, *args: Any, status: int = 200) -> Response
 
 
 def _scrubbed(request: Request, exc: DataProductError) -> DataProductError:
+    """The error as a client may see it: no server folders, and bounded in size and depth."""
     registry = getattr(request.app.state, "registry", None)
-    if registry is None:
-        return exc
     folders = []
-    for served in registry:
+    for served in registry or []:
         folders += [(str(served.product.store.root), f"<{served.name} store>"), (str(served.product.path), f"<{served.name}>")]
     folders.sort(key=lambda pair: -len(pair[0]))  # the store may sit inside the product folder
 
-    def scrub(value: Any) -> Any:
-        if isinstance(value, str):
-            for folder, name in folders:
-                value = value.replace(folder, name)
-            return value
-        if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        return value
+    def text(value: str, limit: int) -> str:
+        for folder, name in folders:
+            value = value.replace(folder, name)
+        return value if len(value) <= limit else value[: limit - 3] + "..."
 
-    clean = DataProductError(scrub(exc.message), details=scrub(exc.details))
+    def scrub(value: Any, depth: int = 0) -> Any:
+        if isinstance(value, str):
+            return text(value, MAX_TEXT)
+        if isinstance(value, (dict, list, tuple)) and depth >= MAX_DEPTH:
+            return "..."
+        if isinstance(value, dict):
+            items = list(value.items())
+            return {text(str(k), 100): scrub(v, depth + 1) for k, v in items[:MAX_ITEMS]}
+        if isinstance(value, (list, tuple)):
+            return [scrub(v, depth + 1) for v in value[:MAX_ITEMS]] + (["..."] if len(value) > MAX_ITEMS else [])
+        if value is None or isinstance(value, (bool, float)):
+            return value
+        if isinstance(value, int):  # str() of a 5,000-digit integer raises
+            return value if abs(value) < 2**63 else "(a number too large to show)"
+        return text(str(value), MAX_TEXT)
+
+    details = exc.details if isinstance(exc.details, dict) else {}
+    clean = DataProductError(text(str(exc.message), MAX_MESSAGE), details=scrub(details))
     clean.code, clean.http_status = exc.code, exc.http_status  # type: ignore[misc]
     return clean

@@ -152,7 +152,10 @@ class TokenStore:
         os.chmod(self.file, 0o600)
 
     def _locked(self) -> Any:
-        return exclusive_lock(self.file.with_suffix(".lock"))
+        lock = self.file.with_suffix(".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(lock, os.O_CREAT | os.O_WRONLY, 0o600))  # created private, like the tokens
+        return exclusive_lock(lock)
 
 
 def _info(entry: dict[str, Any]) -> TokenInfo:

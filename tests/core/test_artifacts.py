@@ -237,3 +237,40 @@ def test_racing_saves_of_a_new_name_leave_one_winner_and_nothing_half_done(tiny_
     assert store.load("shared").text == f"age >= {20 + winner}"
     objects = [p for p in store.objects.iterdir()]
     assert len(objects) == 1  # the losers' objects are gone, no temporary folder is left
+
+
+def test_readers_see_the_old_or_the_new_artifact_while_it_is_overwritten(product):
+    import threading
+
+    results = [product.run("people", {"who": "age >= 40"}), product.run("people", {"who": "age < 40"})]
+    store = product.artifacts
+    store.save_result("busy", results[0])
+    stop = threading.Event()
+    problems: list[str] = []
+    reads = [0]
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                info, value = store.read("busy")
+                store.load("busy")
+                listed = {a.name for a in store.list()}
+            except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+                problems.append(f"{type(exc).__name__}: {exc}")
+                continue
+            if not any(value.equals(r) for r in results) or info.kind != "result" or "busy" not in listed:
+                problems.append("a torn or missing artifact")
+            reads[0] += 1
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    try:
+        for i in range(40):
+            store.save_result("busy", results[i % 2], overwrite=True)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join()
+    assert not problems, problems[:5]
+    assert reads[0] > 40

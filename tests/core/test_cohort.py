@@ -330,3 +330,60 @@ def test_deep_nesting_is_a_clear_error_not_a_crash(product):
         tree = {"not": tree}
     with pytest.raises(ParameterError, match="a cohort condition tree may nest at most 50 levels deep"):
         cohort(product, tree)
+
+
+def test_between_on_text_compares_values_not_columns(product):
+    # Found by tests/engines' random cohort trees: polars read text bounds as column names.
+    people = product.snapshot().scan("people")
+    chosen = cohort(product, "name between 'A' and 'Bz'")
+    names = people.filter(chosen.expression(product.manifest.model.entities["people"])).select("name").collect()
+    assert sorted(names["name"]) == ["Ada", "Bo"]
+
+
+# -- bounded client values (issue 12) ---------------------------------------------------------
+
+
+def nested(depth: int):
+    value: list = [1]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_a_deeply_nested_value_is_refused_before_anything_walks_it(product):
+    for tree in ({"column": "age", "op": "in", "value": nested(500)}, {"and": [{"or": nested(500)}]}):
+        with pytest.raises(ParameterError) as caught:
+            cohort(product, tree)
+        assert "may nest at most 50 levels deep" in caught.value.message and len(caught.value.message) < 300
+
+
+def test_a_huge_tree_or_text_is_refused(product):
+    wide = {"or": [c("age", "==", i) for i in range(20_000)]}
+    with pytest.raises(ParameterError, match="holds more than"):
+        cohort(product, wide)
+    with pytest.raises(ParameterError, match="longer than"):
+        cohort(product, " or ".join(["age == 1"] * 20_000))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"column": ["age"], "op": "==", "value": 1}, "a column name is text, not ['age']"),
+        ({"column": {"a": 1}, "op": "==", "value": 1}, "a column name is text"),
+        ({"column": "age", "op": ["=="], "value": 1}, "operator ['=='] is not allowed"),
+        ({"column": "age", "op": ">", "value": 10**40}, "is not a valid value for age, which holds int values"),
+        ({"column": "age", "op": ">", "value": 1e40}, "is not a valid value for age, which holds int values"),
+        ("age > 10000000000000000000000000000000000000000", "is not a valid value for age, which holds int values"),
+        ("age > 1e40", "is not a valid value for age, which holds int values"),
+        ("age > " + "9" * 5000, "number too long"),
+        ("age in (1, " + "9" * 5000 + ")", "number too long"),
+        ("age > \u0663\u0660", "unexpected character"),  # Arabic-Indic digits are not numbers here
+        ("age > 4\u0660", "unexpected character"),
+    ],
+    ids=lambda value: repr(value)[:40],
+)
+def test_values_of_the_wrong_kind_or_size_are_422_naming_the_parameter(product, value, message):
+    with pytest.raises(ParameterError) as caught:
+        cohort(product, value)
+    assert caught.value.message.startswith("Parameter 'cohort': ") and caught.value.http_status == 422
+    assert message in caught.value.message

@@ -313,3 +313,54 @@ def test_badly_declared_parameters_make_the_protocol_a_problem(tiny_dir, paramet
     assert "parameters.p" in catalog.problems[str(file)]
     with pytest.raises(ManifestError, match="broken.yaml"):
         product.protocol("broken")
+
+
+# -- pick-lists over data: bounded, computed once per snapshot ----------------------------------
+
+BY_NAME = """\
+name: by_name
+version: 1.0.0
+parameters:
+  who: {type: enum, choices_from: people.name}
+steps:
+  - id: rows
+    query: people
+"""
+
+
+@pytest.fixture
+def named(tiny_dir, monkeypatch) -> Product:
+    """A product whose pick-list (5 names) is longer than the cap (set to 3 here)."""
+    from jupyter_dataproduct.core import parameters
+
+    monkeypatch.setattr(parameters, "MAX_CHOICES", 3)
+    write_protocol(tiny_dir, BY_NAME, "by_name.yaml")
+    product = Product.open(tiny_dir)
+    product.build()
+    return product
+
+
+def test_a_long_pick_list_is_capped_in_the_schema(named):
+    schema = named.parameter_schema("by_name")["properties"]["who"]
+    assert "enum" not in schema and schema["examples"] == ["Ada", "Bo", "Cy"]
+    assert schema["x-dataproduct-choices-truncated"] is True and schema["type"] == "string"
+
+
+def test_values_beyond_the_cap_still_bind_and_others_are_refused(named):
+    assert named.bind("by_name", {"who": "Ed"})["who"] == "Ed"
+    with pytest.raises(ParameterError) as caught:
+        named.bind("by_name", {"who": "Zed"})
+    assert caught.value.details["parameter"] == "who" and "'Zed'" in caught.value.message
+    assert len(caught.value.details["choices"]) <= 3
+
+
+def test_pick_lists_are_computed_once_per_snapshot(named):
+    first = named.parameter_schema("by_name")["properties"]["who"]["examples"]
+    # Snapshots never change: a second schema does not read the data again.
+    parquet = named.snapshot().entity_file("people")
+    moved = parquet.with_name("moved-away")
+    parquet.rename(moved)
+    try:
+        assert named.parameter_schema("by_name")["properties"]["who"]["examples"] == first
+    finally:
+        moved.rename(parquet)

@@ -102,3 +102,11 @@ def test_bad_tag_names_are_refused(tiny_product, snapshot, name):
 def test_no_snapshot_yet(tiny_product):
     with pytest.raises(SnapshotNotFoundError, match="no snapshot yet"):
         tiny_product.snapshot()
+
+
+def test_snapshot_files_are_not_world_readable(snapshot):
+    import stat
+
+    files = [p for p in snapshot.path.rglob("*") if p.is_file()]
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o440 for p in files), \
+        {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files}

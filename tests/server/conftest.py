@@ -61,6 +61,9 @@ class ServerThread:
         if self.thread.is_alive():  # a stuck connection: stop waiting for it
             self.server.force_exit = True
             self.thread.join(5)
+        workers = getattr(self.config.app.state, "run_workers", None)
+        if workers is not None:  # the run worker processes go with their server
+            workers.close()
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +154,29 @@ def serve_copy(tmp_path) -> Iterator:
         token = create_token(folder, "admin")
         running.append(ServerThread(create_app([folder]), free_port()).start())
         return running[-1].url, {"Authorization": f"Bearer {token}"}, folder
+
+    try:
+        yield start
+    finally:
+        for server in running:
+            server.stop()
+
+
+@pytest.fixture
+def serve_variant(served_dirs, tmp_path) -> Iterator:
+    """``serve_variant({"protocols/x.yaml": "..."}, **create_app_options)``: a copy of the built
+    ACTG product (its snapshots and tokens too) with extra files, on its own server; stopped
+    at the end of the test. Returns ``(base_url, folder)``."""
+    running: list[ServerThread] = []
+
+    def start(files: dict[str, str] | None = None, **options) -> tuple[str, Path]:
+        folder = tmp_path / f"variant{len(running)}"
+        shutil.copytree(served_dirs["actg175"], folder, ignore=shutil.ignore_patterns("arrow-cache", "history"))
+        for relative, text in (files or {}).items():
+            (folder / relative).write_text(text)
+        server = ServerThread(create_app([folder], **options), free_port()).start()
+        running.append(server)
+        return server.url, folder
 
     try:
         yield start

@@ -40,3 +40,56 @@ def test_the_listening_socket_sends_small_answers_at_once():
         assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     finally:
         listener.close()
+
+
+# -- slow clients (slowloris) --------------------------------------------------------------------
+
+
+def half_sent(base: str, what: bytes = b"GET /api/health HTTP/1.1\r\nHost: x\r\n") -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=20)
+    sock.sendall(what)
+    return sock
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1024) == b""  # waits (at most the socket's timeout) for the server to close it
+    except ConnectionResetError:
+        return True  # closed with a reset: as closed
+    except TimeoutError:
+        return False
+    finally:
+        sock.close()
+
+
+def test_half_sent_requests_are_timed_out(served_dirs, tokens, tmp_path):
+    with dataproduct_serve(served_dirs["actg175"], options=("--read-timeout", "1"), log=tmp_path / "log") as base:
+        slow = [half_sent(base) for _ in range(10)]  # headers never finished
+        body = (f"POST /api/products/actg175/rerun HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tokens['admin']}\r\n"
+                "Content-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"a\"")
+        slow.append(half_sent(base, body.encode()))  # the body never finished
+        slow.append(half_sent(base, b""))  # says nothing at all
+        closed = [closed_by_server(sock) for sock in slow]
+        assert all(closed), closed
+        assert httpx.get(f"{base}/api/health").status_code == 200
+    log = (tmp_path / "log").read_text()
+    assert log.count("did not send a whole request") == 1 and "Traceback" not in log, log[-2000:]
+
+
+def test_a_connection_flood_does_not_lock_out_other_clients(served_dirs, tmp_path):
+    with dataproduct_serve(served_dirs["actg175"], options=("--max-connections", "20", "--read-timeout", "60"),
+                           log=tmp_path / "log") as base:
+        flood = [half_sent(base) for _ in range(60)]
+        try:
+            for _ in range(3):
+                assert httpx.get(f"{base}/api/health", timeout=10).status_code == 200
+            for sock in flood:
+                sock.settimeout(0.2)
+            closed = sum(closed_by_server(sock) for sock in flood)
+        finally:
+            for sock in flood:
+                sock.close()
+    assert closed >= 40  # the oldest half-sent ones made room; at most 20 stay open
+    log = (tmp_path / "log").read_text()
+    assert log.count("connections are open") == 1, log[-2000:]

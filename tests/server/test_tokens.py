@@ -30,6 +30,7 @@ def test_create_prints_the_token_once_and_stores_only_its_hash(tiny_dir):
     assert token not in text
     assert hashlib.sha256(token.encode()).hexdigest() in text
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(file.with_suffix(".lock").stat().st_mode) == 0o600
     listed = run("token", "list", str(tiny_dir), "--json")
     entries = json.loads(listed.stdout)
     assert entries == [{"id": token.split("_")[1], "role": "analyst", "protocols": ["survival"],

@@ -1,0 +1,63 @@
+"""Schemathesis against the OpenAPI description: every operation, then chains of operations
+along the description's links (run -> its history entry -> re-run, save -> load -> delete,
+snapshots -> one snapshot). Bounded (a few examples per operation, a few short chains); the
+one property checked is that nothing is ever a server error (5xx)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+BUILD = ("POST", "/api/products/{name}/snapshots")  # fuzzing builds only rebuilds; covered elsewhere
+
+
+@pytest.fixture(scope="module")
+def schema(base_url, headers):
+    spec = httpx.get(f"{base_url}/api/openapi.json", headers=headers["admin"], timeout=60).json()
+    spec["servers"] = [{"url": base_url}]
+    return schemathesis.openapi.from_dict(spec).exclude(method="POST", path=BUILD[1])
+
+
+def server_errors(response, case) -> list[tuple]:
+    if response.status_code < 500:
+        return []
+    return [(case.method, case.formatted_path, case.query, str(case.body)[:300], response.status_code, response.text[:300])]
+
+
+def test_no_operation_answers_a_server_error(schema, base_url, headers):
+    failures: list[tuple] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 20
+    for operation in operations:
+        concrete = "{ref}" not in operation.path and operation.path.endswith("/run")
+
+        @settings(max_examples=4 if concrete else 8, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def check(case):
+            response = case.call(base_url=base_url, headers=headers["admin"], timeout=60)
+            failures.extend(server_errors(response, case))
+
+        check()
+    assert not failures, failures[:5]
+
+
+def test_chains_of_linked_operations_answer_no_server_error(schema, base_url, headers):
+    failures: list[tuple] = []
+    followed: list[tuple[str, int]] = []
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"base_url": base_url, "headers": headers["admin"], "timeout": 60}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            failures.extend(server_errors(response, case))
+            followed.append((f"{case.method} {case.operation.path}", response.status_code))
+
+    Workflow.run(settings=settings(max_examples=15, stateful_step_count=4, deadline=None, database=None,
+                                   derandomize=True, suppress_health_check=list(HealthCheck)))
+    assert not failures, failures[:5]
+    assert ("GET /api/products/{name}/history/{entry}/result", 200) in followed  # a link was followed to a real entry
