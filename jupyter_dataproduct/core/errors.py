@@ -142,3 +142,11 @@ class SnapshotExistsError(DataProductError):
 
     code = "snapshot_exists"
     http_status = 409
+
+
+class DataError(DataProductError):
+    """The data cannot be analysed as asked (e.g. an event column coded other than 0/1);
+    the message names the column, the values seen and what to do."""
+
+    code = "invalid_data"
+    http_status = 422

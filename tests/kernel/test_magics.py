@@ -60,6 +60,16 @@ def test_run_returns_a_result_and_stores_it_with_o(run, ip, actg):
     assert result.snapshot == Product.open(actg).snapshot().id
 
 
+def test_run_warns_when_the_cohorts_overlap(run, actg, capsys):
+    run(f"%dataproduct connect {actg}")
+    capsys.readouterr()
+    run("""%dataproduct run compare_arms cohort_a="age < 40" cohort_b="age >= 30" variables=age""")
+    err = capsys.readouterr().err
+    assert "Warning: cohorts overlap:" in err and "rows are in both A and B" in err
+    run("""%dataproduct run compare_arms cohort_a="age < 40" cohort_b="age >= 40" variables=age""")
+    assert "overlap" not in capsys.readouterr().err
+
+
 def test_assignment_to_a_line_magic_and_no_variable_expansion(run, ip, tiny):
     run(f"%dataproduct connect {tiny}")
     run('older = %dataproduct frame people --where "age >= 40" --columns name,age')
