@@ -13,6 +13,16 @@ from ._version import __version__
 __all__ = ["__version__", "connect", "plugin", "Product", "load_ipython_extension"]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Jupyter Server loads the Data Products panel's API from :mod:`jupyter_dataproduct.lab`."""
+    return [{"module": "jupyter_dataproduct.lab"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt labextension is installed (wheel shared-data)."""
+    return [{"src": "labextension", "dest": "jupyter-dataproduct"}]
+
+
 def __getattr__(name: str) -> Any:
     if name == "plugin":
         from .core.plugins import plugin

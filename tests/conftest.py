@@ -242,3 +242,56 @@ def small_disk():
 
     for folder in reversed(mounted):
         subprocess.run([*([] if os.geteuid() == 0 else ["sudo", "-n"]), "umount", "-l", str(folder)], capture_output=True)
+
+
+# -- a real S3-compatible server on loopback ---------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """``moto_server`` on 127.0.0.1 (an S3 API; stopped at the end of the session). Yields the
+    environment a client needs: endpoint and throwaway credentials."""
+    import shutil as _shutil
+    import socket
+    import subprocess
+    import time
+
+    server_bin = _shutil.which("moto_server")
+    if server_bin is None:
+        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+    port = _free_port()
+    process = subprocess.Popen([server_bin, "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "moto_server did not start"
+                time.sleep(0.1)
+        yield {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch) -> str:
+    """A fresh, empty bucket on the local S3 server; the environment points at it."""
+    import uuid
+
+    import boto3
+
+    for key, value in s3_server.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    name = f"products-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name

@@ -3,26 +3,43 @@
 >>> product = connect("examples/actg175")
 >>> result = product.protocols.compare_arms(cohort_a="arms == 0", cohort_b="arms == 1")
 >>> result.to_polars()
+
+The classes load on first use (PEP 562), so that light modules of this package
+(``client.connections``, read by the Jupyter server extension at start-up) do not pull in
+polars. Client options: ``jupyter_dataproduct.client.options.options``.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .objects import Artifact, Plugin, Snapshot
-from .options import options
-from .product import DataProduct
-from .protocol import Protocol
-from .result import Result
+if TYPE_CHECKING:
+    from .objects import Artifact, Plugin, Snapshot
+    from .product import DataProduct
+    from .protocol import Protocol
+    from .result import Result
 
 TOKEN_ENV = "DATAPRODUCT_TOKEN"
 
-__all__ = ["connect", "DataProduct", "Snapshot", "Protocol", "Plugin", "Result", "Artifact", "options"]
+__all__ = ["connect", "DataProduct", "Snapshot", "Protocol", "Plugin", "Result", "Artifact"]
+
+_LAZY = {"DataProduct": "product", "Snapshot": "objects", "Protocol": "protocol", "Plugin": "objects",
+         "Result": "result", "Artifact": "objects"}
 
 
-def connect(target: str | os.PathLike[str], token: str | None = None, **options: Any) -> DataProduct:
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def connect(target: str | os.PathLike[str], token: str | None = None, **options: Any) -> "DataProduct":
     """Connect to a product folder, or to ``http(s)://host:port/<product>`` of a server."""
+    from .product import DataProduct
+
     text = os.fspath(target)
     if text.startswith(("http://", "https://")):
         from .remote import RemoteTransport  # HTTP support loads only when used

@@ -47,6 +47,12 @@ class DataProduct:
         return self._transport.location
 
     @property
+    def transport(self) -> Transport:
+        """How this product is reached: plain JSON payloads (the sidebar's server extension
+        reads metadata through it, without the display objects)."""
+        return self._transport
+
+    @property
     def is_local(self) -> bool:
         from .transport import LocalTransport
 

@@ -6,14 +6,15 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
 
 from ..core.errors import ParameterError
 from ..core.result import Result as CoreResult
 from . import display
 from .options import as_frame, options
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pyarrow loads only when a frame needs it (%load_ext stays light)
+    import pyarrow as pa
+
     from .product import DataProduct
 
 

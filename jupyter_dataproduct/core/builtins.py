@@ -6,6 +6,7 @@ authors use, so the plugin API is exercised by our own code on every run.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import polars as pl
@@ -17,6 +18,10 @@ from .plugins import PluginContext, plugin
 
 NUMERIC = ("int", "float")
 CATEGORICAL = ("category", "bool", "string")
+# Grouping by a column with many values costs the square of their number (the log-rank
+# variance is groups x groups per event time): a product's operator may change the limit.
+MAX_GROUPS_ENV = "DATAPRODUCT_MAX_GROUPS"
+DEFAULT_MAX_GROUPS = 50
 
 
 @plugin(title="Frame: the rows and columns of an entity, optionally joined")
@@ -72,6 +77,8 @@ def summary(
     if cohort is not None:
         rows = rows.filter(_as_cohort(ctx, cohort, entity, "cohort").expression(ctx.model.entities[entity]))
     groups = [by] if isinstance(by, str) else list(by or [])
+    _check_columns(ctx, entity, groups)
+    _check_group_counts(ctx, entity, rows, groups, "by")
     kinds = _variable_kinds(ctx, entity, columns or _summarisable_columns(ctx, entity, groups))
     from .algorithms.summary import summarise  # scipy and friends load on first use
 
@@ -88,8 +95,16 @@ def compare_cohorts(
     entity: str | None = None,
 ) -> pl.DataFrame:
     """Welch t and Mann-Whitney U for numeric variables, chi-square or Fisher's exact test
-    for categorical ones; ranked by p-value with Benjamini-Hochberg adjustment."""
-    entity = entity or cohort_a.entity
+    for categorical ones; ranked by p-value with Benjamini-Hochberg adjustment.
+
+    Conventions (see :mod:`.algorithms.compare`): Welch's t (unequal variances); Mann-Whitney
+    U with scipy's default method (exact for small samples without ties, else the normal
+    approximation with tie and continuity corrections); chi-square with Yates' correction on
+    2x2 tables, Fisher's exact test on 2x2 tables with an expected count under 5; null and
+    NaN are missing and counted in ``missing_a`` / ``missing_b``. The tests assume two
+    independent samples: rows in both cohorts are counted in every row's ``note``.
+    """
+    entity = _cohort_entity(entity, cohort_a, "compare_cohorts")
     cohort_a, cohort_b = _as_cohort(ctx, cohort_a, entity, "cohort_a"), _as_cohort(ctx, cohort_b, entity, "cohort_b")
     if variables is None:
         key = set(ctx.model.entities[entity].key)
@@ -100,7 +115,8 @@ def compare_cohorts(
     kinds = _variable_kinds(ctx, entity, variables)
     from .algorithms.compare import compare_cohorts as _compare
 
-    table = _compare(ctx.cohort_frame(cohort_a), ctx.cohort_frame(cohort_b), kinds)
+    overlap = _overlap_notes(ctx, entity, cohort_a, cohort_b)
+    table = _compare(ctx.cohort_frame(cohort_a), ctx.cohort_frame(cohort_b), kinds, notes=overlap)
     return table.with_columns(
         (-pl.col("p_adjusted").clip(1e-300, 1).log10()).alias("neg_log10_p_adjusted")
     )
@@ -119,16 +135,27 @@ def survival(
     conf_level: float = 0.95,
 ) -> dict[str, Any]:
     """Kaplan-Meier curves per group (a column) or per cohort (a and b), with confidence
-    intervals (log transform, as R's survfit), medians and the log-rank test."""
+    intervals, medians and the log-rank test, as R's ``survfit`` / ``survdiff``.
+
+    Conventions (see :mod:`.algorithms.survival`): log-transformed CIs from Greenwood's
+    variance; medians and their limits as ``print(survfit)``; the event is true/false or
+    0/1 (other codes are refused); rows missing the time, the event (null or NaN) or the
+    group are dropped and counted in ``note``; a log-rank test that is undefined (e.g.
+    everyone censored) gives a null p-value and says why in ``note``, with the curves.
+    The group column may have at most ``DATAPRODUCT_MAX_GROUPS`` (50) distinct values.
+    """
+    notes: list[str] = []
     if cohort_a is not None and cohort_b is not None:
-        entity = entity or cohort_a.entity
+        entity = _cohort_entity(entity, cohort_a, "survival")
+        cohorts = [(_as_cohort(ctx, c, entity, n), n) for c, n in ((cohort_a, "cohort_a"), (cohort_b, "cohort_b"))]
         labelled = pl.concat(
             [
-                ctx.cohort_frame(_as_cohort(ctx, c, entity, n)).with_columns(pl.lit(label).alias("group"))
-                for c, n, label in ((cohort_a, "cohort_a", "A: " + cohort_a.describe()), (cohort_b, "cohort_b", "B: " + cohort_b.describe()))
+                ctx.cohort_frame(c).with_columns(pl.lit(f"{n[-1].upper()}: {c.describe()}").alias("group"))
+                for c, n in cohorts
             ]
         )
         group_column = "group"
+        notes += _overlap_notes(ctx, entity, cohorts[0][0], cohorts[1][0])
     elif entity is not None:
         _check_entity(ctx, entity)
         labelled = ctx.scan(entity)
@@ -137,6 +164,7 @@ def survival(
         group_column = group
         if group is not None:
             _check_columns(ctx, entity, [group])
+            _check_group_counts(ctx, entity, labelled, [group], "group")
     else:
         raise ParameterError("survival needs an entity and a group column, or two cohorts (cohort_a, cohort_b).")
     _check_columns(ctx, entity, [time, event])
@@ -146,20 +174,29 @@ def survival(
     if not 0 < conf_level < 1:
         raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
     events = event_table(selected, time, event, group_column)  # one scan serves every output
-    curve = kaplan_meier_from_events(events, conf_level)
+    notes += events.notes()
+    curve = kaplan_meier_from_events(events.table, conf_level)
     outputs: dict[str, Any] = {"curve": curve, "median": median_survival(curve)}
     if group_column:
-        test = log_rank_from_events(events)
+        groups = events.table.get_column("group").n_unique()
+        if groups < 2:
+            notes.append(f"log-rank test undefined: it needs at least two groups; found {groups}")
+            test = {"observed": {}, "expected": {}, "chisq": None, "df": 0, "p_value": None, "note": ""}
+        else:
+            test = log_rank_from_events(events.table)
+        notes += [test["note"]] if test["note"] else []
         outputs["log_rank"] = pl.DataFrame(
             {
                 "group": list(test["observed"]),
                 "observed": [float(v) for v in test["observed"].values()],
                 "expected": [float(test["expected"][g]) for g in test["observed"]],
-            }
+            },
+            schema={"group": pl.String, "observed": pl.Float64, "expected": pl.Float64},
         )
-        outputs["chisq"] = float(test["chisq"])
+        outputs["chisq"] = test["chisq"]
         outputs["df"] = int(test["df"])
-        outputs["p_value"] = float(test["p_value"])
+        outputs["p_value"] = test["p_value"]
+    outputs["note"] = "; ".join(notes)
     return outputs
 
 
@@ -198,6 +235,15 @@ def _as_cohort(ctx: PluginContext, value: Any, entity: str, name: str) -> Cohort
     return cohort_from_value(value, entity, ctx.model.entities[entity], parameter=name)
 
 
+def _cohort_entity(entity: str | None, cohort: Any, plugin_name: str) -> str:
+    """The entity of a step on cohorts: given, or the cohort's own (text cohorts need it given)."""
+    if entity is not None:
+        return entity
+    if isinstance(cohort, Cohort):
+        return cohort.entity
+    raise ParameterError(f"{plugin_name}: give the entity the cohorts are of (entity=...).", details={"parameter": "entity"})
+
+
 def _check_entity(ctx: PluginContext, entity: str) -> None:
     if entity not in ctx.model.entities:
         raise ParameterError(
@@ -214,6 +260,43 @@ def _check_columns(ctx: PluginContext, entity: str, columns: list[str]) -> None:
             f"{entity} has no column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
             details={"columns": unknown, "allowed": list(available)},
         )
+
+
+def max_groups() -> int:
+    """The most groups a built-in may be asked to compare (``DATAPRODUCT_MAX_GROUPS``, default 50)."""
+    text = os.environ.get(MAX_GROUPS_ENV, "")
+    return int(text) if text.strip().isdigit() and int(text) >= 2 else DEFAULT_MAX_GROUPS
+
+
+def _check_group_counts(ctx: PluginContext, entity: str, rows: pl.LazyFrame, columns: list[str], parameter: str) -> None:
+    """Refuse a group column with more distinct values than the limit, before the real work.
+
+    The model answers for bool and labelled categories; other columns cost one scan of
+    that column (far less than the analysis it prevents)."""
+    limit = max_groups()
+    for column in columns:
+        spec = ctx.model.entities[entity].columns[column]
+        known = 2 if spec.type == "bool" else len(spec.labels or spec.levels or []) or None
+        if known is not None and known <= limit:
+            continue
+        count = rows.select(pl.col(column).drop_nulls().n_unique()).collect().item()
+        if count > limit:
+            raise ParameterError(
+                f"{parameter}: {entity}.{column} ({spec.type}) has {count} distinct values; at most {limit} groups "
+                f"are allowed. Group by a category or true/false column with few values (operators may change "
+                f"the limit with {MAX_GROUPS_ENV}).",
+                details={"parameter": parameter, "column": column, "distinct": count, "limit": limit},
+            )
+
+
+def _overlap_notes(ctx: PluginContext, entity: str, cohort_a: Cohort, cohort_b: Cohort) -> list[str]:
+    """A note when the two cohorts share rows: the tests assume independent samples."""
+    model = ctx.model.entities[entity]
+    both = cohort_a.expression(model) & cohort_b.expression(model)
+    shared = ctx.scan(entity).filter(both).select(pl.len()).collect().item()
+    if not shared:
+        return []
+    return [f"cohorts overlap: {shared} rows are in both A and B, but the tests assume independent samples"]
 
 
 def _check_table_columns(table: pl.DataFrame, columns: list[str]) -> None:

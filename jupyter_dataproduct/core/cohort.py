@@ -421,7 +421,8 @@ def _compile(node: dict[str, Any], entity: Entity) -> pl.Expr:
     if op == "not in":
         return (~column.is_in(literal)).fill_null(False)
     if op == "between":
-        return column.is_between(literal[0], literal[1]).fill_null(False)
+        # pl.lit: a bare string bound would be read as a column name ('a' between 'a' and 'b').
+        return column.is_between(pl.lit(literal[0]), pl.lit(literal[1])).fill_null(False)
     comparisons = {
         "==": column.__eq__, "!=": column.__ne__, "<": column.__lt__,
         "<=": column.__le__, ">": column.__gt__, ">=": column.__ge__,

@@ -135,3 +135,25 @@ class DiskFullError(DataProductError):
 
     code = "disk_full"
     http_status = 507
+
+
+class EngineError(DataProductError):
+    """An execution engine was named that does not exist or cannot be reached."""
+
+    code = "engine_error"
+    http_status = 422
+
+
+class SnapshotExistsError(DataProductError):
+    """A snapshot (or tag) was published where one already is: published files are never replaced."""
+
+    code = "snapshot_exists"
+    http_status = 409
+
+
+class DataError(DataProductError):
+    """The data cannot be analysed as asked (e.g. an event column coded other than 0/1);
+    the message names the column, the values seen and what to do."""
+
+    code = "invalid_data"
+    http_status = 422

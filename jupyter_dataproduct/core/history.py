@@ -214,7 +214,9 @@ def _result_files(result: Result) -> dict[str, bytes]:
         buffer = io.BytesIO()
         table.write_parquet(buffer)
         files[f"tables/{name}.parquet"] = buffer.getvalue()
-    payload = {"tables": list(result.tables), "values": result.values, "charts": result.charts}
+    # sort_keys makes equal results byte-equal; the orders say how the protocol listed them.
+    payload = {"tables": list(result.tables), "values": result.values, "charts": result.charts,
+               "value_order": list(result.values), "chart_order": list(result.charts)}
     text = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
     # Charts carry their data inline (a Kaplan-Meier chart is most of a survival result): gzip
     # shrinks them ~10x. mtime=0 keeps equal results byte-equal, so they are stored once.
@@ -225,7 +227,10 @@ def _result_files(result: Result) -> dict[str, bytes]:
 def _load_result(folder: Path, provenance: dict[str, Any]) -> Result:
     payload = json.loads(gzip.decompress((folder / _RESULT_FILE).read_bytes()))
     tables = {name: pl.read_parquet(folder / "tables" / f"{name}.parquet") for name in payload["tables"]}
-    return Result(provenance=dict(provenance), tables=tables, values=payload["values"], charts=payload["charts"])
+    values, charts = payload["values"], payload["charts"]
+    values = {name: values[name] for name in payload.get("value_order", values)}
+    charts = {name: charts[name] for name in payload.get("chart_order", charts)}
+    return Result(provenance=dict(provenance), tables=tables, values=values, charts=charts)
 
 
 def _time_of(name: str) -> datetime:

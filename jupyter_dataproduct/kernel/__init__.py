@@ -11,9 +11,13 @@ from typing import Any
 def load_ipython_extension(ipython: Any) -> None:
     from .magic import DataProductMagics, register_completer
 
+    from .warmup import WarmUp
+
     magics = DataProductMagics(shell=ipython)
     ipython.register_magics(magics)
     register_completer(ipython, magics)
+    magics.warm_up = WarmUp(ipython, lambda: magics.session.products.values())
+    magics.warm_up.install()
 
 
 def unload_ipython_extension(ipython: Any) -> None:  # pragma: no cover - IPython calls it

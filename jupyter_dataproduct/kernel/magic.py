@@ -13,7 +13,7 @@ import traceback
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from traitlets import Bool, Enum, Int, Unicode
 
 from ..client.options import options
@@ -23,7 +23,7 @@ from .session import Session
 
 HELP = """%dataproduct: data products in the notebook
 
-  %dataproduct connect TARGET [--as NAME] [--token T]   connect a folder or a server URL
+  %dataproduct connect TARGET [--as NAME] [--token T]   connect a folder, a server URL or a named connection
   %dataproduct list                                   connected products and their protocols
   %dataproduct describe PROTOCOL                      parameters, defaults, versions
   %dataproduct run PROTOCOL key=value ... [-o VAR]    run a protocol (or a plugin) inline
@@ -83,6 +83,7 @@ class DataProductMagics(Magics):
             self.session.connect(self.default_product)
         return self.session.get(name)
 
+    @no_var_expand  # a JSON cohort ({"and": [...]}) or a $ in a value reaches the magic as written
     @line_cell_magic
     def dataproduct(self, line: str, cell: str | None = None) -> Any:
         words = shlex.split(line)

@@ -332,6 +332,14 @@ def test_deep_nesting_is_a_clear_error_not_a_crash(product):
         cohort(product, tree)
 
 
+def test_between_on_text_compares_values_not_columns(product):
+    # Found by tests/engines' random cohort trees: polars read text bounds as column names.
+    people = product.snapshot().scan("people")
+    chosen = cohort(product, "name between 'A' and 'Bz'")
+    names = people.filter(chosen.expression(product.manifest.model.entities["people"])).select("name").collect()
+    assert sorted(names["name"]) == ["Ada", "Bo"]
+
+
 # -- bounded client values (issue 12) ---------------------------------------------------------
 
 

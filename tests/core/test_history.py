@@ -227,3 +227,14 @@ def test_pruning_migrates_an_older_history_first(product):
         "stored": False, "summary": {}}))
     assert History(product.history.root).prune(older_than=timedelta(days=1)) == 1
     assert not legacy.exists() and History(product.history.root).list() == []
+
+
+def test_stored_values_keep_the_order_the_run_gave_them(product):
+    (product.path / "plugins").mkdir()
+    (product.path / "plugins" / "ordered.py").write_text(
+        "from jupyter_dataproduct import plugin\n\n\n@plugin\n"
+        "def ordered(n: int = 1):\n    return {'zeta': n, 'p_value': 0.5, 'alpha': 'text'}\n"
+    )
+    result = product.run_plugin("ordered")
+    stored = product.history_result(product.history.list()[0])
+    assert list(stored.values) == list(result.values) == ["zeta", "p_value", "alpha"]

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 HEAVY = ("jupyterlab", "jupyter_server", "notebook", "starlette", "uvicorn", "httpx", "tornado",
-         "scipy", "rpy2", "pandas", "nbclient")
+         "scipy", "rpy2", "pandas", "nbclient", "pyarrow", "numpy")
 
 PROBE = """
 import json, sys, time

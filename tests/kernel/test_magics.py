@@ -61,13 +61,25 @@ def test_run_returns_a_result_and_stores_it_with_o(run, ip, actg):
     assert result.snapshot == Product.open(actg).snapshot().id
 
 
-def test_assignment_to_a_line_magic_and_variable_expansion(run, ip, tiny):
+def test_run_warns_when_the_cohorts_overlap(run, actg, capsys):
+    run(f"%dataproduct connect {actg}")
+    capsys.readouterr()
+    run("""%dataproduct run compare_arms cohort_a="age < 40" cohort_b="age >= 30" variables=age""")
+    err = capsys.readouterr().err
+    assert "Warning: cohorts overlap:" in err and "rows are in both A and B" in err
+    run("""%dataproduct run compare_arms cohort_a="age < 40" cohort_b="age >= 40" variables=age""")
+    assert "overlap" not in capsys.readouterr().err
+
+
+def test_assignment_to_a_line_magic_and_no_variable_expansion(run, ip, tiny):
     run(f"%dataproduct connect {tiny}")
-    ip.user_ns["min_age"] = 40
-    run('older = %dataproduct frame people --where "age >= {min_age}" --columns name,age')
+    run('older = %dataproduct frame people --where "age >= 40" --columns name,age')
     older = ip.user_ns["older"]
     assert isinstance(older, pl.DataFrame)
     assert older.columns == ["name", "age"] and sorted(older["name"].to_list()) == ["Bo", "Di", "Ed"]
+    ip.user_ns["min_age"] = 40  # the line reaches the magic as written (JSON cohorts need that)
+    with pytest.raises(UsageError, match=r"age >= \{min_age\}"):
+        run('%dataproduct frame people --where "age >= {min_age}"')
 
 
 def test_frame_library_setting_returns_pandas(run, tiny):

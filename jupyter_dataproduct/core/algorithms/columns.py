@@ -18,3 +18,10 @@ def require_columns(frame: pl.LazyFrame, columns: Iterable[str]) -> None:
             f"No column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
             details={"columns": unknown, "allowed": available},
         )
+
+
+def present(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The column with NaN read as missing: the engine's one rule for NaN (as R's ``NA`` with
+    ``na.omit``, scipy's ``nan_policy="omit"``). Only float columns can hold NaN."""
+    column = pl.col(name)
+    return column.fill_nan(None) if dtype.is_float() else column

@@ -1,43 +1,68 @@
 """Compare two cohorts variable by variable.
 
-Numbers: Welch's t test and Cohen's d from counts, means and variances that one polars
-query computes for every variable at once; Mann-Whitney U from rank sums and tie counts,
-also computed by polars (ranks of the pooled values per variable, in parallel across
-variables), finished with the normal approximation exactly as
-``scipy.stats.mannwhitneyu(method="asymptotic", use_continuity=True)``. No raw column
-ever reaches scipy, which keeps memory flat and wide products fast: the costly part of
-Mann-Whitney is one sort per variable, which polars runs multi-threaded.
+Every number equals scipy's on the same values (checked to 1e-9 on random data); the
+conventions, for a statistician to check without reading the code:
 
-Categories: contingency tables from one polars group-by per variable; chi-square test
-(Yates-corrected for 2x2, as scipy) with Cramér's V, or Fisher's exact test with the odds
-ratio for 2x2 tables with an expected count under 5.
-
-p-values are adjusted with Benjamini-Hochberg across all variables and ranked.
+- **Missing values**: null, and NaN in float columns, are missing (scipy's
+  ``nan_policy="omit"``, R's ``na.omit``), left out of every test and counted in
+  ``missing_a`` / ``missing_b``.
+- **Numbers**: Welch's t test (``ttest_ind(equal_var=False)``, two-sided) and Cohen's d with
+  the pooled standard deviation. Means and variances come from one polars query of
+  sufficient statistics; where a mean is over 100 standard deviations from 0 (values around
+  1e9, or no variation), they are computed again from the values minus the pooled mean (the
+  shifted formula, one more query), so such values keep their digits (scipy's lose some).
+- **Mann-Whitney U** as ``mannwhitneyu`` with its default ``method="auto"``: the exact
+  distribution when one sample has at most 8 values and no value is tied, otherwise the
+  normal approximation with the tie correction and the continuity correction. ``mw_method``
+  says which. One exception, for bounded work: the exact distribution is computed only
+  while the larger sample has at most 1,000 values (scipy's takes minutes beyond a few
+  thousand); above that the normal approximation is used and the row's note says so.
+  ``mw_statistic`` is U of cohort A. Ranks and tie counts come from polars (one sort per
+  variable, in parallel); no raw column reaches scipy except for the exact test.
+- **Categories**: a contingency table per variable; the chi-square test of independence
+  (``chi2_contingency``, Yates' continuity correction on 2x2 tables) with Cramér's V
+  (from the uncorrected statistic), or Fisher's exact test (two-sided, with the sample odds
+  ratio) for a 2x2 table with an expected count under 5.
+- **Multiple testing**: Benjamini-Hochberg over all variables with a p-value (as R's
+  ``p.adjust(method = "BH")``), then ranked by p.
+- The tests assume independent samples: the caller passes ``notes`` (e.g. that the
+  cohorts overlap), which are added to every row's note.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence
 
 import numpy as np
 import polars as pl
 
 from ..errors import ParameterError
-from .columns import require_columns
+from .columns import present, require_columns
+from .ranks import rank_sums_by_value
 
 Kind = Literal["numeric", "categorical"]
 _IN_A = "__in_cohort_a__"
+# scipy's method="auto" picks the exact Mann-Whitney distribution when a sample has at most
+# this many values and nothing is tied.
+EXACT_MW_SMALL = 8
+# scipy's exact distribution costs seconds to minutes once the other sample passes a few
+# thousand values; above this the normal approximation is used (and said).
+EXACT_MW_LARGEST = 1000
 
 OUTPUT_COLUMNS = [
     "variable", "kind", "test", "n_a", "n_b", "missing_a", "missing_b", "summary_a", "summary_b",
     "statistic", "p_value", "effect_size", "effect_measure", "mw_statistic", "mw_p_value",
-    "rank_biserial", "p_adjusted", "rank", "note",
+    "rank_biserial", "mw_method", "p_adjusted", "rank", "note",
 ]
 
 
-def compare_cohorts(a: pl.LazyFrame, b: pl.LazyFrame, variables: Mapping[str, Kind]) -> pl.DataFrame:
-    """One row per variable: test, statistic, p-value, effect size, BH-adjusted p, rank."""
+def compare_cohorts(
+    a: pl.LazyFrame, b: pl.LazyFrame, variables: Mapping[str, Kind], notes: Sequence[str] = ()
+) -> pl.DataFrame:
+    """One row per variable: test, statistic, p-value, effect size, BH-adjusted p, rank.
+
+    ``notes`` (e.g. that the cohorts overlap) are added to every row's note."""
     if not variables:
         raise ParameterError("Choose at least one variable to compare.")
     require_columns(a, variables)
@@ -45,9 +70,11 @@ def compare_cohorts(a: pl.LazyFrame, b: pl.LazyFrame, variables: Mapping[str, Ki
     if bad_kinds:
         raise ParameterError(f"Variable kinds must be 'numeric' or 'categorical'; got {bad_kinds}.")
     columns = list(variables)
+    schema = a.collect_schema()
+    values = [present(c, schema[c]) for c in columns]  # NaN is missing, once for every test
     pooled = pl.concat(
-        [a.select(columns).with_columns(pl.lit(True).alias(_IN_A)),
-         b.select(columns).with_columns(pl.lit(False).alias(_IN_A))],
+        [a.select(values).with_columns(pl.lit(True).alias(_IN_A)),
+         b.select(values).with_columns(pl.lit(False).alias(_IN_A))],
         how="vertical_relaxed",
     ).collect()
     n_a = int(pooled.get_column(_IN_A).sum())
@@ -58,6 +85,8 @@ def compare_cohorts(a: pl.LazyFrame, b: pl.LazyFrame, variables: Mapping[str, Ki
     numeric = [v for v, k in variables.items() if k == "numeric"]
     categorical = [v for v, k in variables.items() if k == "categorical"]
     rows = _numeric_rows(pooled, numeric) + [_categorical_row(pooled, v) for v in categorical]
+    for row in rows:
+        row["note"] = "; ".join([n for n in (row["note"], *notes) if n])
     order = {v: i for i, v in enumerate(columns)}
     rows.sort(key=lambda r: order[r["variable"]])
     return _adjust_and_rank(rows)
@@ -69,49 +98,101 @@ def compare_cohorts(a: pl.LazyFrame, b: pl.LazyFrame, variables: Mapping[str, Ki
 def _numeric_rows(pooled: pl.DataFrame, columns: list[str]) -> list[dict]:
     if not columns:
         return []
-    from scipy import stats
-
     in_a = pl.col(_IN_A)
+    by_value = [c for c in columns if pooled.schema[c].is_integer()]  # few distinct values: count, don't rank
     moments = pooled.select(
         *[expr for c in columns for expr in _moment_exprs(c, in_a)],
-        *[expr for c in columns for expr in _rank_exprs(c, in_a)],
+        *[expr for c in columns if c not in by_value for expr in _rank_exprs(c, in_a)],
     ).row(0, named=True)
+    moments.update(rank_sums_by_value(pooled, by_value, _IN_A))
+    moments.update(_shifted_moments(pooled, [c for c in columns if _needs_shift(moments, c)], moments, in_a))
     rows = []
     for c in columns:
         na, nb = moments[f"{c}:n_a"], moments[f"{c}:n_b"]
-        ma, mb = moments[f"{c}:mean_a"], moments[f"{c}:mean_b"]
+        shift = moments.get(f"{c}:shift", 0.0)
+        da, db = moments[f"{c}:mean_a"], moments[f"{c}:mean_b"]  # of the values minus the shift
         va, vb = moments[f"{c}:var_a"], moments[f"{c}:var_b"]
         row = _base_row(c, "numeric", "welch_t", na, nb, moments[f"{c}:missing_a"], moments[f"{c}:missing_b"])
-        row["summary_a"], row["summary_b"] = _numeric_summary(ma, va), _numeric_summary(mb, vb)
+        row["summary_a"] = _numeric_summary(None if da is None else shift + da, va if na > 1 else None)
+        row["summary_b"] = _numeric_summary(None if db is None else shift + db, vb if nb > 1 else None)
+        notes = []
+        if na >= 1 and nb >= 1:
+            mann_whitney = _mann_whitney(pooled, c, na, nb, moments[f"{c}:rank_sum_a"], moments[f"{c}:ties"])
+            notes.append(mann_whitney.pop("note", ""))
+            row.update(mann_whitney)
         if na < 2 or nb < 2:
-            row["note"] = f"needs at least 2 values in each cohort (has {na} and {nb})"
-            rows.append(row)
-            continue
-        t, p = stats.ttest_ind_from_stats(ma, math.sqrt(va), na, mb, math.sqrt(vb), nb, equal_var=False)
-        pooled_sd = math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
-        row.update(
-            statistic=_float(t), p_value=_float(p), effect_measure="cohen_d",
-            effect_size=(ma - mb) / pooled_sd if pooled_sd > 0 else None,
-        )
-        if pooled_sd == 0:
-            row["note"] = "no variation in either cohort"
-        row.update(_mann_whitney(na, nb, moments[f"{c}:rank_sum_a"], moments[f"{c}:ties"]))
+            notes.insert(0, f"Welch's t needs at least 2 values in each cohort (has {na} and {nb})")
+        else:
+            welch = _welch(da - db, va, na, vb, nb)
+            notes.insert(0, welch.pop("note", ""))
+            row.update(welch)
+        row["note"] = "; ".join(n for n in notes if n)
         rows.append(row)
     return rows
 
 
 def _moment_exprs(c: str, in_a: pl.Expr) -> list[pl.Expr]:
+    """Counts, means and variances of a column in each cohort (polars' one-query kernels)."""
     value = pl.col(c).cast(pl.Float64)
     return [
-        value.filter(in_a).count().alias(f"{c}:n_a"),
-        value.filter(~in_a).count().alias(f"{c}:n_b"),
-        value.filter(in_a).null_count().alias(f"{c}:missing_a"),
-        value.filter(~in_a).null_count().alias(f"{c}:missing_b"),
-        value.filter(in_a).mean().alias(f"{c}:mean_a"),
-        value.filter(~in_a).mean().alias(f"{c}:mean_b"),
-        value.filter(in_a).var(ddof=1).alias(f"{c}:var_a"),
-        value.filter(~in_a).var(ddof=1).alias(f"{c}:var_b"),
+        expr.alias(f"{c}:{name}_{side}")
+        for side, where in (("a", in_a), ("b", ~in_a))
+        for name, expr in (("n", value.filter(where).count()), ("missing", value.filter(where).null_count()),
+                           ("mean", value.filter(where).mean()), ("var", value.filter(where).var(ddof=1)))
     ]
+
+
+# Where the mean is this many standard deviations from 0 (or the values do not vary), the
+# moments are computed again from the values minus their mean: polars' variance and the
+# difference of two large means lose digits there (1.7e9 +- 100: Welch p off by 4e-9).
+_SHIFT_RATIO = 100.0
+
+
+def _needs_shift(moments: dict, c: str) -> bool:
+    for side in ("a", "b"):
+        mean, var = moments[f"{c}:mean_{side}"], moments[f"{c}:var_{side}"]
+        if mean is not None and abs(mean) > _SHIFT_RATIO * math.sqrt(max(var or 0.0, 0.0)):
+            return True
+    return False
+
+
+def _shifted_moments(pooled: pl.DataFrame, columns: list[str], moments: dict, in_a: pl.Expr) -> dict:
+    """Means and variances of ``value - shift`` (shift: the pooled mean, so the subtraction is
+    exact for values near it), in one more query over the columns that need it."""
+    if not columns:
+        return {}
+    shifts = {}
+    for c in columns:
+        n_a, n_b = moments[f"{c}:n_a"], moments[f"{c}:n_b"]
+        means = [(moments[f"{c}:mean_{s}"], n) for s, n in (("a", n_a), ("b", n_b)) if n]
+        shifts[c] = sum(m * n for m, n in means) / sum(n for _, n in means)
+    shifted = pooled.select(
+        expr.alias(f"{c}:{name}_{side}")
+        for c in columns
+        for side, where in (("a", in_a), ("b", ~in_a))
+        for name, expr in (("mean", (pl.col(c).cast(pl.Float64) - shifts[c]).filter(where).mean()),
+                           ("var", (pl.col(c).cast(pl.Float64) - shifts[c]).filter(where).var(ddof=1)))
+    ).row(0, named=True)
+    return {**shifted, **{f"{c}:shift": shift for c, shift in shifts.items()}}
+
+
+def _welch(difference: float, va: float, na: int, vb: float, nb: int) -> dict:
+    """Welch's t test as scipy's ``ttest_ind(equal_var=False)``, from the difference of the
+    (shifted) means, so no digits are lost to a large common offset."""
+    from scipy import special
+
+    vn_a, vn_b = va / na, vb / nb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.float64(vn_a + vn_b) ** 2 / (vn_a**2 / (na - 1) + vn_b**2 / (nb - 1))
+        df = 1.0 if np.isnan(df) else df  # no variance at all: df does not matter (as scipy)
+        t = np.divide(np.float64(difference), np.sqrt(np.float64(vn_a + vn_b)))
+    p = 2 * special.stdtr(df, -abs(t))
+    pooled_sd = math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
+    row = {"statistic": _float(t) if np.isfinite(t) else None, "p_value": _float(p), "effect_measure": "cohen_d",
+           "effect_size": difference / pooled_sd if pooled_sd > 0 else None}
+    if pooled_sd == 0:
+        row["note"] = "no variation in either cohort"
+    return row
 
 
 def _rank_exprs(c: str, in_a: pl.Expr) -> list[pl.Expr]:
@@ -123,24 +204,35 @@ def _rank_exprs(c: str, in_a: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def _mann_whitney(na: int, nb: int, rank_sum_a: float, ties: float) -> dict:
+def _mann_whitney(pooled: pl.DataFrame, column: str, na: int, nb: int, rank_sum_a: float, ties: float) -> dict:
+    """U of cohort A and the two-sided p-value by scipy's default method (see the module)."""
     from scipy import stats
 
     u1 = rank_sum_a - na * (na + 1) / 2
+    result = {"mw_statistic": u1, "rank_biserial": 2 * u1 / (na * nb) - 1}
+    exact = min(na, nb) <= EXACT_MW_SMALL and ties == 0
+    if exact and max(na, nb) <= EXACT_MW_LARGEST:
+        # Small samples: scipy's own exact distribution on the values themselves.
+        x, y = (pooled.filter(pl.col(_IN_A) == side).get_column(column).drop_nulls().to_numpy() for side in (True, False))
+        return {**result, "mw_p_value": float(stats.mannwhitneyu(x, y, method="exact").pvalue), "mw_method": "exact"}
     u2 = na * nb - u1
     n = na + nb
-    sigma = math.sqrt(na * nb / 12 * ((n + 1) - ties / (n * (n - 1))))
-    if sigma == 0:
-        return {"mw_statistic": u1, "mw_p_value": None, "rank_biserial": 0.0}
-    z = (max(u1, u2) - na * nb / 2 - 0.5) / sigma
+    sigma = math.sqrt(na * nb / 12 * ((n + 1) - ties / (n * (n - 1)))) if n > 1 else 0.0
+    numerator = max(u1, u2) - na * nb / 2 - 0.5
+    # As scipy: with no spread (all values equal) z is -inf and p is 1.
+    z = numerator / sigma if sigma > 0 else math.copysign(math.inf, numerator)
     p = min(1.0, 2 * float(stats.norm.sf(z)))
-    return {"mw_statistic": u1, "mw_p_value": p, "rank_biserial": 2 * u1 / (na * nb) - 1}
+    result.update(mw_p_value=p, mw_method="asymptotic")
+    if exact:
+        result["note"] = (f"Mann-Whitney: normal approximation; scipy's default would use the exact distribution, "
+                          f"not computed for more than {EXACT_MW_LARGEST} values")
+    return result
 
 
 def _numeric_summary(mean: float | None, var: float | None) -> str:
     if mean is None:
         return "no values"
-    sd = f" (sd {math.sqrt(var):.3g})" if var is not None else ""
+    sd = f" (sd {math.sqrt(var):.3g})" if var is not None and var >= 0 else ""
     return f"mean {mean:.3g}{sd}"
 
 
@@ -203,7 +295,7 @@ def _base_row(variable: str, kind: str, test: str, na: int, nb: int, missing_a: 
         "variable": variable, "kind": kind, "test": test, "n_a": int(na), "n_b": int(nb),
         "missing_a": int(missing_a), "missing_b": int(missing_b), "summary_a": "", "summary_b": "",
         "statistic": None, "p_value": None, "effect_size": None, "effect_measure": None,
-        "mw_statistic": None, "mw_p_value": None, "rank_biserial": None, "note": "",
+        "mw_statistic": None, "mw_p_value": None, "rank_biserial": None, "mw_method": None, "note": "",
     }
 
 
@@ -214,11 +306,17 @@ def _float(value: float | np.floating | None) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _adjust_and_rank(rows: list[dict]) -> pl.DataFrame:
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values, as R's ``p.adjust(p, method = "BH")``."""
     from scipy import stats
 
-    p_values = np.array([r["p_value"] for r in rows if r["p_value"] is not None], dtype=float)
-    adjusted = iter(stats.false_discovery_control(p_values, method="bh") if len(p_values) else [])
+    if not len(p_values):
+        return []
+    return [float(p) for p in stats.false_discovery_control(np.asarray(p_values, dtype=float), method="bh")]
+
+
+def _adjust_and_rank(rows: list[dict]) -> pl.DataFrame:
+    adjusted = iter(benjamini_hochberg([r["p_value"] for r in rows if r["p_value"] is not None]))
     for row in rows:
         row["p_adjusted"] = float(next(adjusted)) if row["p_value"] is not None else None
     ordered = sorted(range(len(rows)), key=lambda i: (rows[i]["p_value"] is None, rows[i]["p_value"] or 0.0, i))
@@ -228,7 +326,7 @@ def _adjust_and_rank(rows: list[dict]) -> pl.DataFrame:
         "variable": pl.String, "kind": pl.String, "test": pl.String, "n_a": pl.Int64, "n_b": pl.Int64,
         "missing_a": pl.Int64, "missing_b": pl.Int64, "summary_a": pl.String, "summary_b": pl.String,
         "statistic": pl.Float64, "p_value": pl.Float64, "effect_size": pl.Float64, "effect_measure": pl.String,
-        "mw_statistic": pl.Float64, "mw_p_value": pl.Float64, "rank_biserial": pl.Float64,
+        "mw_statistic": pl.Float64, "mw_p_value": pl.Float64, "rank_biserial": pl.Float64, "mw_method": pl.String,
         "p_adjusted": pl.Float64, "rank": pl.Int64, "note": pl.String,
     }
     frame = pl.DataFrame([{k: r[k] for k in OUTPUT_COLUMNS} for r in rows], schema=schema)

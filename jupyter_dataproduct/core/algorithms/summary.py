@@ -1,5 +1,9 @@
 """Descriptive statistics, optionally by group: numeric moments and quantiles, category
-frequencies. One polars query per kind of variable."""
+frequencies. One polars query per kind of variable.
+
+Conventions: null and NaN are missing (counted in ``missing``, left out of every statistic;
+a missing category is its own row); ``sd`` has n - 1 in the denominator; quantiles are
+linear interpolation (R's type 7, numpy's default)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Literal, Mapping, Sequence
 import polars as pl
 
 from ..errors import ParameterError
-from .columns import require_columns
+from .columns import present, require_columns
 
 Kind = Literal["numeric", "categorical"]
 
@@ -41,7 +45,7 @@ def _numeric(data: pl.DataFrame, columns: list[str], groups: list[str]) -> pl.Da
         return pl.DataFrame(schema=schema)
     parts = []
     for c in columns:
-        v = pl.col(c).cast(pl.Float64)
+        v = pl.col(c).cast(pl.Float64).fill_nan(None)  # NaN is missing, as everywhere
         stats = [
             pl.lit(c).alias("variable"), v.count().cast(pl.Int64).alias("count"),
             v.null_count().cast(pl.Int64).alias("missing"), v.mean().alias("mean"), v.std().alias("sd"),
@@ -61,7 +65,7 @@ def _categorical(data: pl.DataFrame, columns: list[str], groups: list[str]) -> p
     parts = []
     for c in columns:
         counts = (
-            data.select([*groups, pl.col(c).cast(pl.String).alias("value")])
+            data.select([*groups, present(c, data.schema[c]).cast(pl.String).alias("value")])
             .group_by([*groups, "value"]).len().rename({"len": "count"})
             .with_columns(pl.lit(c).alias("variable"))
         )

@@ -25,4 +25,19 @@ def run(magics, args, cell):
             raise
         result = product.run_plugin(args.protocol, snapshot=args.snapshot, **parameters)
     magics.store(args.variable, result)
+    show_notes(result)
     return result
+
+
+def show_notes(result, most=5):
+    """The result's notes (cohorts that overlap, rows left out, tests undefined) as warnings."""
+    import sys
+
+    notes = [result.values.get("note") or ""]
+    notes += [n or "" for t in result.tables.values() if "note" in t.columns for n in t.get_column("note").to_list()]
+    parts = list(dict.fromkeys(part for note in notes for part in note.split("; ") if part))
+    for part in parts[:most]:
+        print(f"Warning: {part}", file=sys.stderr)
+    if len(parts) > most:
+        print(f"Warning: and {len(parts) - most} more notes (see the note column)", file=sys.stderr)
+

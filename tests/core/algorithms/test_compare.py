@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import mpmath
 import numpy as np
 import polars as pl
 import pytest
@@ -106,3 +109,73 @@ def test_errors_name_what_is_wrong():
         compare_cohorts(frame.lazy(), frame.clear().lazy(), {"age": "numeric"})
     with pytest.raises(ParameterError, match="at least one variable"):
         compare_cohorts(frame.lazy(), frame.lazy(), {})
+
+
+def test_nan_is_missing_like_null_in_every_test():
+    a = pl.DataFrame({"x": [1.0, 2.5, float("nan"), 4.0, None, 3.0], "c": [1.0, 2.0, float("nan"), 1.0, 2.0, 1.0]})
+    b = pl.DataFrame({"x": [2.0, float("nan"), 5.0, 6.5, 7.0, 8.0], "c": [2.0, 2.0, 1.0, None, 2.0, 2.0]})
+    rows = by_variable(compare_cohorts(a.lazy(), b.lazy(), {"x": "numeric", "c": "categorical"}))
+    x, y = a["x"].drop_nulls().drop_nans().to_numpy(), b["x"].drop_nans().to_numpy()
+    assert (rows["x"]["n_a"], rows["x"]["missing_a"], rows["x"]["n_b"], rows["x"]["missing_b"]) == (4, 2, 5, 1)
+    welch = stats.ttest_ind(a["x"].to_numpy(), b["x"].to_numpy(), equal_var=False, nan_policy="omit")
+    assert rows["x"]["statistic"] == pytest.approx(welch.statistic, **TOL)
+    assert rows["x"]["p_value"] == pytest.approx(welch.pvalue, **TOL)
+    assert rows["x"]["mw_p_value"] == pytest.approx(stats.mannwhitneyu(x, y).pvalue, **TOL)
+    assert (rows["c"]["n_a"], rows["c"]["missing_a"], rows["c"]["missing_b"]) == (5, 1, 1)
+    assert "nan" not in rows["c"]["summary_a"].lower()
+
+
+def exact_welch_t(x: list[float], y: list[float]) -> mpmath.mpf:
+    """Welch's t from exact rational means and variances (the reference at huge offsets)."""
+    def moments(values):
+        exact = [Fraction(v) for v in values]
+        mean = sum(exact) / len(exact)
+        return mean, sum((v - mean) ** 2 for v in exact) / (len(exact) - 1)
+
+    (mx, vx), (my, vy) = moments(x), moments(y)
+    def mpf(q: Fraction) -> mpmath.mpf:
+        return mpmath.mpf(q.numerator) / q.denominator
+
+    with mpmath.workdps(50):
+        return mpf(mx - my) / mpmath.sqrt(mpf(vx / len(x) + vy / len(y)))
+
+
+@pytest.mark.parametrize("offset, sd", [(1.7e9, 100.0), (1e9, 1e-3), (-3e12, 0.25)])
+def test_moments_keep_their_digits_at_huge_offsets(offset, sd):
+    rng = np.random.default_rng(11)
+    x, y = offset + rng.normal(0, sd, 300), offset + rng.normal(sd / 20, sd, 200)
+    row = compare_cohorts(pl.LazyFrame({"v": x}), pl.LazyFrame({"v": y}), {"v": "numeric"}).row(0, named=True)
+    exact = exact_welch_t(x.tolist(), y.tolist())
+    assert row["statistic"] == pytest.approx(float(exact), rel=1e-9)
+
+
+def test_mann_whitney_uses_scipys_default_method_and_says_which():
+    a, b = [1.1, 2.3, 3.8, 4.2, 7.5], [2.0, 5.1, 6.6, 8.4, 9.9, 10.2]
+    exact = compare_cohorts(pl.LazyFrame({"v": a}), pl.LazyFrame({"v": b}), {"v": "numeric"}).row(0, named=True)
+    assert exact["mw_method"] == "exact"
+    assert exact["mw_p_value"] == pytest.approx(stats.mannwhitneyu(a, b).pvalue, **TOL)
+    assert exact["mw_p_value"] != pytest.approx(stats.mannwhitneyu(a, b, method="asymptotic").pvalue, rel=1e-3)
+    tied = [1.1, 2.0, 3.8, 4.2, 7.5]
+    row = compare_cohorts(pl.LazyFrame({"v": tied}), pl.LazyFrame({"v": b}), {"v": "numeric"}).row(0, named=True)
+    assert row["mw_method"] == "asymptotic"
+    assert row["mw_p_value"] == pytest.approx(stats.mannwhitneyu(tied, b).pvalue, **TOL)
+
+
+@pytest.mark.parametrize("a, b", [([3.0], [1.0, 2.0, 4.0, 5.0]), ([2.0, 2.0, 2.0], [2.0, 2.0])])
+def test_one_subject_or_all_values_equal_give_p_one_as_scipy(a, b):
+    row = compare_cohorts(pl.LazyFrame({"v": a}), pl.LazyFrame({"v": b}), {"v": "numeric"}).row(0, named=True)
+    assert stats.mannwhitneyu(a, b).pvalue == 1.0
+    assert row["mw_p_value"] == 1.0
+
+
+def test_notes_from_the_caller_reach_every_row():
+    a, b = pl.LazyFrame({"v": [1.0, 2.0, 3.0], "c": ["x", "y", "x"]}), pl.LazyFrame({"v": [2.0, 3.0], "c": ["x", "x"]})
+    table = compare_cohorts(a, b, {"v": "numeric", "c": "categorical"}, notes=["cohorts overlap: 2 rows"])
+    assert all(n.endswith("cohorts overlap: 2 rows") for n in table["note"])
+
+
+def test_the_exact_mann_whitney_is_bounded_and_the_row_says_so():
+    a, b = [0.5, 1.5, 2.5, 3.5, 4.5], [float(v) for v in range(1500)]
+    row = compare_cohorts(pl.LazyFrame({"v": a}), pl.LazyFrame({"v": b}), {"v": "numeric"}).row(0, named=True)
+    assert row["mw_method"] == "asymptotic" and "exact distribution, not computed for more than 1000" in row["note"]
+    assert row["mw_p_value"] == pytest.approx(stats.mannwhitneyu(a, b, method="asymptotic").pvalue, **TOL)

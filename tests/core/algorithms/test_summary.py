@@ -36,3 +36,11 @@ def test_category_frequencies_sum_to_100_percent_per_group():
 def test_unknown_columns_are_named():
     with pytest.raises(ColumnNotFoundError, match="'nope'"):
         summarise(pl.DataFrame({"x": [1]}).lazy(), {"nope": "numeric"})
+
+
+def test_nan_is_missing_like_null():
+    frame = pl.DataFrame({"x": [1.0, float("nan"), 3.0, None], "c": [1.5, float("nan"), 1.5, 2.5]})
+    tables = summarise(frame.lazy(), {"x": "numeric", "c": "categorical"})
+    row = tables["numeric"].row(0, named=True)
+    assert (row["count"], row["missing"], row["mean"], row["max"]) == (2, 2, 2.0, 3.0)
+    assert tables["categorical"]["value"].to_list() == ["1.5", "2.5", None]

@@ -1,0 +1,32 @@
+"""The sidebar's URL map (``docs/lab-api.md``), under ``{base_url}dataproduct/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.utils import url_path_join
+
+from .artifacts import ArtifactsHandler
+from .base import NotFoundHandler
+from .cohorts import CohortCountHandler
+from .products import ProductHandler, ProductsHandler
+from .protocols import ProtocolHandler, ProtocolsHandler, ValidateHandler
+from .version import VersionHandler
+
+SEGMENT = r"([^/]+)"
+PRODUCT = r"products/" + SEGMENT
+
+
+def handlers(base_url: str) -> list[tuple[str, Any]]:
+    routes = [
+        (r"version", VersionHandler),
+        (r"products", ProductsHandler),
+        (PRODUCT, ProductHandler),
+        (PRODUCT + r"/protocols", ProtocolsHandler),
+        (PRODUCT + r"/protocols/" + SEGMENT, ProtocolHandler),
+        (PRODUCT + r"/protocols/" + SEGMENT + r"/validate", ValidateHandler),
+        (PRODUCT + r"/cohorts/count", CohortCountHandler),
+        (PRODUCT + r"/artifacts", ArtifactsHandler),
+        (r"(.*)", NotFoundHandler),
+    ]
+    return [(url_path_join(base_url, "dataproduct", pattern) + "$", handler) for pattern, handler in routes]

@@ -1,0 +1,118 @@
+/**
+ * The REST payloads of the server extension (docs/lab-api.md), mirroring
+ * jupyter_dataproduct/lab/payloads.py.
+ */
+
+export interface IErrorInfo {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface IProductEntry {
+  name: string;
+  title: string;
+  version: string;
+  kind: 'folder' | 'server';
+  location: string;
+  origin: 'config' | 'connections' | 'found';
+  health: 'ok' | 'error';
+  error?: IErrorInfo;
+  connect: string;
+}
+
+export interface IColumnInfo {
+  name: string;
+  type: string;
+  title?: string;
+  unit?: string;
+  labels?: Record<string, string>;
+  collection?: string;
+  description?: string;
+}
+
+export interface IEntityInfo {
+  name: string;
+  key: string;
+  title?: string;
+  rows?: number;
+  columns: IColumnInfo[];
+}
+
+export interface IProductInfo {
+  name: string;
+  title: string;
+  version: string;
+  description: string;
+  entities: IEntityInfo[];
+  collections: string[];
+}
+
+export interface IParameterSummary {
+  name: string;
+  type: string;
+  required: boolean;
+  default?: unknown;
+  description?: string;
+  entity?: string;
+  choices?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  column_types?: string[];
+}
+
+export interface IProtocolSummary {
+  name: string;
+  version: string;
+  title: string;
+  description: string;
+  parameters: IParameterSummary[];
+  tests: number;
+}
+
+export interface IProtocolDetail extends IProtocolSummary {
+  schema: IParameterSchema;
+}
+
+/** The JSON Schema of a protocol's parameters (core/parameters.py json_schema). */
+export interface IParameterSchema {
+  $schema?: string;
+  title?: string;
+  description?: string;
+  type: 'object';
+  properties: Record<string, IPropertySchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  $defs?: Record<string, unknown>;
+}
+
+export interface IPropertySchema {
+  title?: string;
+  description?: string;
+  default?: unknown;
+  type?: string;
+  enum?: unknown[];
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  items?: { type?: string; enum?: unknown[] };
+  minItems?: number;
+  maxItems?: number;
+  'x-dataproduct-type'?: string;
+  'x-entity'?: string;
+  'x-columns'?: string[];
+  [key: string]: unknown;
+}
+
+export interface ICohortCount {
+  matched: number;
+  total: number;
+  text: string;
+}
+
+export interface IArtifactEntry {
+  name: string;
+  kind: string;
+  entity?: string;
+  created: string;
+}
