@@ -86,5 +86,5 @@ def test_run_all_cells_draws_every_chart_and_no_error(lab, page, screenshots):
 
     layout = page.evaluate(CARD_LAYOUT)
     assert layout["cards"] > 5 and layout["overflowing"] == 0
-    assert 20 in layout["scrolling"]  # compare_arms' 20-column table scrolls inside its card
+    assert max(layout["scrolling"]) >= 20  # compare_arms' table (20+ columns) scrolls inside its card
     assert (layout["text"], layout["number"]) == ("left", "right")
