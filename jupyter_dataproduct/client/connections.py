@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import DataProductError, InvalidNameError
+from ..core.disk import write_atomically
+from ..core.errors import DataProductError, DiskFullError, InvalidNameError
 
 FILE_ENV = "DATAPRODUCT_CONNECTIONS"
 CONFIGURED_ENV = "DATAPRODUCT_LAB_PRODUCTS"
@@ -108,17 +108,9 @@ def save(connections: dict[str, Connection], path: Path | None = None) -> None:
     }}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".connections-", dir=path.parent)
-        try:
-            os.fchmod(handle, 0o600)
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(document, file, indent=2)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, json.dumps(document, indent=2))  # a new file (mkstemp) is 0600
         path.chmod(0o600)
-    except OSError as exc:
+    except (OSError, DiskFullError) as exc:
         raise ConnectionsFileError(f"Cannot write the connections file {path}: {exc}") from None
 
 

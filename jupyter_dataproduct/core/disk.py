@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -65,3 +66,19 @@ def reporting_full_disk(what: str, where: Path | None = None) -> Iterator[None]:
                 details={"writing": what},
             ) from exc
         raise
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a small file so readers see the old or the new content, never a torn one (a full
+    disk is a DiskFullError, and leaves the old content)."""
+    with reporting_full_disk(path.name):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -25,14 +25,13 @@ import polars as pl
 
 from .errors import (
     AmbiguousSnapshotError,
-    EntityNotFoundError,
     IntegrityError,
     MissingDependencyError,
     ParameterError,
     SnapshotExistsError,
     SnapshotNotFoundError,
 )
-from .snapshot import LATEST, MIN_PREFIX, SHORT_ID, SNAPSHOT_FILE, Snapshot, snapshot_id, validate_tag_name
+from .snapshot import LATEST, MIN_PREFIX, SHORT_ID, SNAPSHOT_FILE, Snapshot, SnapshotInfo, snapshot_id, validate_tag_name
 
 _URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<prefix>[^?#]*))?\Z")
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -85,42 +84,18 @@ def _is_precondition(exc: Exception) -> bool:
 
 
 @dataclass(frozen=True)
-class ObjectSnapshot:
+class ObjectSnapshot(SnapshotInfo):
     """A published snapshot in object storage (the same interface as a local :class:`Snapshot`)."""
 
     store: "ObjectSnapshotStore"
     info: dict[str, Any]
 
     @property
-    def id(self) -> str:
-        return self.info["id"]
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:SHORT_ID]
-
-    @property
-    def created(self) -> str:
-        return self.info["created"]
-
-    @property
-    def entities(self) -> dict[str, dict[str, Any]]:
-        return self.info["entities"]
-
-    @property
     def url(self) -> str:
         return self.store.url_of(self.store.snapshot_key(self.id, ""))
 
-    def rows(self) -> dict[str, int]:
-        return {name: meta["rows"] for name, meta in self.entities.items()}
-
     def entity_url(self, entity: str) -> str:
-        if entity not in self.entities:
-            raise EntityNotFoundError(
-                f"Snapshot {self.short_id} has no entity {entity!r}; entities: {sorted(self.entities)}",
-                details={"entity": entity, "allowed": sorted(self.entities)},
-            )
-        return self.store.url_of(self.store.snapshot_key(self.id, self.entities[entity]["file"]))
+        return self.store.url_of(self.store.snapshot_key(self.id, self.entity_meta(entity)["file"]))
 
     def scan(self, entity: str) -> pl.LazyFrame:
         """Lazy frame of one entity, read from object storage."""

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,8 +23,14 @@ from typing import Any, Iterator
 
 import polars as pl
 
-from .disk import reporting_full_disk
-from .errors import AmbiguousSnapshotError, IntegrityError, InvalidNameError, SnapshotNotFoundError
+from .disk import write_atomically  # noqa: F401 (callers import it from here too)
+from .errors import (
+    AmbiguousSnapshotError,
+    EntityNotFoundError,
+    IntegrityError,
+    InvalidNameError,
+    SnapshotNotFoundError,
+)
 from .hashing import sha256_file, sha256_json
 
 SNAPSHOT_FORMAT = 1
@@ -43,11 +47,10 @@ def snapshot_id(config_hash: str, source_fingerprints: dict[str, str]) -> str:
     return sha256_json({"format": SNAPSHOT_FORMAT, "config": config_hash, "sources": source_fingerprints})
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """A published snapshot, read from its ``snapshot.json``."""
+class SnapshotInfo:
+    """What every published snapshot, local or in object storage, reads from its manifest
+    (``self.info``, the parsed ``snapshot.json``)."""
 
-    path: Path
     info: dict[str, Any]
 
     @property
@@ -69,15 +72,25 @@ class Snapshot:
     def rows(self) -> dict[str, int]:
         return {name: meta["rows"] for name, meta in self.entities.items()}
 
-    def entity_file(self, entity: str) -> Path:
-        from .errors import EntityNotFoundError
-
+    def entity_meta(self, entity: str) -> dict[str, Any]:
+        """The manifest's entry for one entity (file, rows, schema), or a clear error."""
         if entity not in self.entities:
             raise EntityNotFoundError(
                 f"Snapshot {self.short_id} has no entity {entity!r}; entities: {sorted(self.entities)}",
                 details={"entity": entity, "allowed": sorted(self.entities)},
             )
-        return self.path / self.entities[entity]["file"]
+        return self.entities[entity]
+
+
+@dataclass(frozen=True)
+class Snapshot(SnapshotInfo):
+    """A published snapshot, read from its ``snapshot.json``."""
+
+    path: Path
+    info: dict[str, Any]
+
+    def entity_file(self, entity: str) -> Path:
+        return self.path / self.entity_meta(entity)["file"]
 
     def scan(self, entity: str) -> pl.LazyFrame:
         """Lazy frame of one entity of this snapshot."""
@@ -201,22 +214,6 @@ def validate_tag_name(name: str) -> None:
             "with a letter or digit), not only hex digits (they would read as an id), and not 'latest'.",
             details={"name": name},
         )
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a small file so readers see the old or the new content, never a torn one (a full
-    disk is a DiskFullError, and leaves the old content)."""
-    with reporting_full_disk(path.name):
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
 
 @contextlib.contextmanager
