@@ -19,20 +19,16 @@ import json
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
 
+from tests.browsers import SCREENSHOTS, chromium, free_port, lab_process
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
 
 # User settings of the hermetic Lab: no news or update pop-ups over the notebook, and
 # every cell rendered in the page (not windowed), so charts can be counted in the DOM.
@@ -52,12 +48,6 @@ class Lab:
         return f"{self.url}/{path.lstrip('/')}?token={self.token}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def copy_examples(root: Path) -> None:
     """examples/ as a user has it after cloning (no built snapshots, no exported plugin)."""
     shutil.copy(REPO / "examples" / "quickstart.ipynb", root)
@@ -67,8 +57,6 @@ def copy_examples(root: Path) -> None:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> Iterator[Lab]:
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
     home = tmp_path_factory.mktemp("lab")
     repo, settings, workspaces = home / "repo", home / "settings", home / "workspaces"
     root = repo / "examples"
@@ -79,51 +67,23 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     token, port = secrets.token_hex(16), free_port()
-    log = (home / "lab.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "examples/quickstart.ipynb", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={workspaces}",
-         f"--LabApp.user_settings_dir={settings}", "--LabApp.expose_app_in_browser=True"],
-        cwd=repo, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config")},
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/status", params={"token": token}, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.2)
+    command = [
+        sys.executable, "-m", "jupyterlab", "examples/quickstart.ipynb", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+        f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={workspaces}",
+        f"--LabApp.user_settings_dir={settings}", "--LabApp.expose_app_in_browser=True",
+    ]
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config")}
+    with lab_process(command, cwd=repo, env=env, log=home / "lab.log", ready=f"{url}/api/status", token=token, timeout=60):
         yield Lab(url, token, root)
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """Per test module: Playwright's sync API runs an event loop in this thread until it
-    stops, and later tests (asyncio.run) must not find one running."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    """Per test module (see tests/browsers.py)."""
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

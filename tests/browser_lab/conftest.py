@@ -15,21 +15,18 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
+
+from tests.browsers import SCREENSHOTS, chromium, free_port, lab_process
 
 REPO = Path(__file__).resolve().parents[2]
 LABEXTENSION = REPO / "jupyter_dataproduct" / "labextension"
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
 OFFLINE_TOKEN = "s3cret-offline-token"
 
 
@@ -44,12 +41,6 @@ class Lab:
 
     def lab_url(self, path: str = "lab") -> str:
         return f"{self.url}/{path}?token={self.token}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _write_json(path: Path, value: object) -> None:
@@ -82,12 +73,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "ServerApp": {"jpserver_extensions": {"jupyter_dataproduct": True}},
         "LabApp": {"extra_labextensions_path": [str(extensions)], "expose_app_in_browser": True},
     })
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     # One product that cannot answer (nothing listens on its port), with a token that must
     # never reach the browser: it gets its own error, the others are listed as usual.
     connections = base / "connections.json"
     _write_json(connections, {"connections": {
-        "offline": {"location": f"http://127.0.0.1:{_free_port()}/actg175", "token": OFFLINE_TOKEN},
+        "offline": {"location": f"http://127.0.0.1:{free_port()}/actg175", "token": OFFLINE_TOKEN},
     }})
     connections.chmod(0o600)
     env = {
@@ -104,47 +95,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
     ]
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=root)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                answer = httpx.get(f"{url}/dataproduct/version", headers={"Authorization": f"token {token}"}, timeout=2)
-                if answer.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    with lab_process(command, cwd=root, env=env, log=log, ready=f"{url}/dataproduct/version", token=token):
         yield Lab(url=url, token=token, root=root, connections=connections, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Chromium, for one test module: Playwright's sync API holds an event loop in the main
-    thread, which must be gone before other folders' asyncio fixtures (pytest-jupyter) run."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            headless=True,
-        )
+    """Per test module (see tests/browsers.py)."""
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
