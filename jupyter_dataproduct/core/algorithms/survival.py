@@ -193,7 +193,8 @@ def log_rank(frame: pl.LazyFrame, time: str, event: str, group: str) -> dict:
 
 def log_rank_from_events(table: pl.DataFrame) -> dict:
     """The log-rank test from an :func:`event_table` with a group column."""
-    groups = sorted(table.get_column(GROUP).drop_nulls().unique().to_list())
+    # In the table's order (the model's category order, as R orders factor levels), not by name.
+    groups = table.get_column(GROUP).drop_nulls().unique(maintain_order=True).to_list()
     if len(groups) < 2:
         raise ParameterError(f"The log-rank test needs at least two groups; found {len(groups)}.")
     n_risk, deaths = _risk_and_deaths(table, groups)

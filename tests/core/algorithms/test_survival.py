@@ -183,3 +183,16 @@ def test_rows_with_a_missing_group_are_dropped_and_counted():
     assert median_survival(kaplan_meier(frame, "t", "e", "g"))["group"].to_list() == ["a", "b"]
     nan_group = pl.LazyFrame({"t": [1, 2, 3], "e": [1, 1, 1], "g": [1.0, float("nan"), 2.0]})
     assert event_table(nan_group, "t", "e", "g").null_group_rows == 1
+
+
+def test_log_rank_lists_groups_in_the_category_order_as_the_curves_do():
+    order = ["ZDV", "ZDV+ddI", "ZDV+Zal", "ddI"]  # the model's order, not alphabetical
+    rng = np.random.default_rng(7)
+    frame = pl.DataFrame({
+        "time": rng.integers(1, 200, 400), "event": rng.integers(0, 2, 400),
+        "group": pl.Series([order[i] for i in rng.integers(0, 4, 400)], dtype=pl.Enum(order)),
+    })
+    test = log_rank(frame.lazy(), "time", "event", "group")
+    medians = median_survival(kaplan_meier(frame.lazy(), "time", "event", "group"))
+    assert list(test["observed"]) == order
+    assert medians.get_column("group").to_list() == order
