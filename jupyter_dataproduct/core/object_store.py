@@ -24,14 +24,13 @@ from typing import Any
 import polars as pl
 
 from .errors import (
-    AmbiguousSnapshotError,
     IntegrityError,
     MissingDependencyError,
     ParameterError,
     SnapshotExistsError,
     SnapshotNotFoundError,
 )
-from .snapshot import LATEST, MIN_PREFIX, SHORT_ID, SNAPSHOT_FILE, Snapshot, SnapshotInfo, snapshot_id, validate_tag_name
+from .snapshot import SHORT_ID, SNAPSHOT_FILE, Snapshot, SnapshotInfo, resolve_ref, snapshot_id, validate_tag_name
 
 _URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<prefix>[^?#]*))?\Z")
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -219,30 +218,7 @@ class ObjectSnapshotStore:
 
     def resolve(self, ref: str) -> ObjectSnapshot:
         """Find a snapshot by tag, ``latest``, full id or unique id prefix."""
-        ref = ref.strip()
-        if ref == LATEST:
-            snapshots = self.list()
-            if not snapshots:
-                raise SnapshotNotFoundError(f"{self.url} holds no snapshot yet; publish one first.")
-            return snapshots[0]
-        tagged = self.tags().get(ref)
-        if tagged is not None:
-            return self.get(tagged)
-        if not _HEX.match(ref) or len(ref) < MIN_PREFIX:
-            raise SnapshotNotFoundError(
-                f"No snapshot {ref!r} in {self.url}: not a tag, not 'latest', and not an id prefix "
-                f"(at least {MIN_PREFIX} hex digits).",
-                details={"ref": ref, "tags": sorted(self.tags())},
-            )
-        matches = sorted(i for i in self.ids() if i.startswith(ref))
-        if not matches:
-            raise SnapshotNotFoundError(f"No snapshot id starts with {ref!r} in {self.url}.", details={"ref": ref})
-        if len(matches) > 1:
-            raise AmbiguousSnapshotError(
-                f"Snapshot prefix {ref!r} is ambiguous; it matches {', '.join(m[:SHORT_ID] for m in matches)}.",
-                details={"ref": ref, "candidates": matches},
-            )
-        return self.get(matches[0])
+        return resolve_ref(self, ref, where=f" in {self.url}", empty=f"{self.url} holds no snapshot yet; publish one first.")
 
     # -- tags -----------------------------------------------------------------------------
 

@@ -152,31 +152,8 @@ class SnapshotStore:
 
     def resolve(self, ref: str) -> Snapshot:
         """Find a snapshot by tag, ``latest``, full id or unique id prefix."""
-        ref = ref.strip()
-        if ref == LATEST:
-            snapshots = self.list()
-            if not snapshots:
-                raise SnapshotNotFoundError("This product has no snapshot yet; build one with `dataproduct build`.")
-            return snapshots[0]
-        tagged = self.tags().get(ref)
-        if tagged is not None:
-            return self.get(tagged)
-        if not _HEX.match(ref) or len(ref) < MIN_PREFIX:
-            raise SnapshotNotFoundError(
-                f"No snapshot {ref!r}: not a tag ({', '.join(sorted(self.tags())) or 'none defined'}), "
-                f"not 'latest', and not an id prefix (at least {MIN_PREFIX} hex digits).",
-                details={"ref": ref, "tags": sorted(self.tags())},
-            )
-        matches = sorted(i for i in self.ids() if i.startswith(ref))
-        if not matches:
-            raise SnapshotNotFoundError(f"No snapshot id starts with {ref!r}.", details={"ref": ref})
-        if len(matches) > 1:
-            candidates = [m[:SHORT_ID] for m in matches]
-            raise AmbiguousSnapshotError(
-                f"Snapshot prefix {ref!r} is ambiguous; it matches {', '.join(candidates)}. Give more digits.",
-                details={"ref": ref, "candidates": matches},
-            )
-        return self.get(matches[0])
+        return resolve_ref(self, ref, where="",
+                           empty="This product has no snapshot yet; build one with `dataproduct build`.")
 
     # -- tags ------------------------------------------------------------------------
 
@@ -205,6 +182,38 @@ class SnapshotStore:
             (self.tags_dir / name).unlink()
         except FileNotFoundError:
             raise SnapshotNotFoundError(f"No tag {name!r}; tags: {sorted(self.tags()) or 'none'}") from None
+
+
+def resolve_ref(store: Any, ref: str, *, where: str, empty: str) -> Any:
+    """A snapshot of ``store`` (local or in object storage: anything with ``list``, ``tags``,
+    ``ids`` and ``get``) by tag, ``latest``, full id or unique id prefix; ``where`` names the
+    store in messages (empty for the product's own)."""
+    ref = ref.strip()
+    if ref == LATEST:
+        snapshots = store.list()
+        if not snapshots:
+            raise SnapshotNotFoundError(empty)
+        return snapshots[0]
+    tags = store.tags()
+    tagged = tags.get(ref)
+    if tagged is not None:
+        return store.get(tagged)
+    if not _HEX.match(ref) or len(ref) < MIN_PREFIX:
+        raise SnapshotNotFoundError(
+            f"No snapshot {ref!r}{where}: not a tag ({', '.join(sorted(tags)) or 'none defined'}), "
+            f"not 'latest', and not an id prefix (at least {MIN_PREFIX} hex digits).",
+            details={"ref": ref, "tags": sorted(tags)},
+        )
+    matches = sorted(i for i in store.ids() if i.startswith(ref))
+    if not matches:
+        raise SnapshotNotFoundError(f"No snapshot id starts with {ref!r}{where}.", details={"ref": ref})
+    if len(matches) > 1:
+        candidates = [m[:SHORT_ID] for m in matches]
+        raise AmbiguousSnapshotError(
+            f"Snapshot prefix {ref!r} is ambiguous; it matches {', '.join(candidates)}. Give more digits.",
+            details={"ref": ref, "candidates": matches},
+        )
+    return store.get(matches[0])
 
 
 def validate_tag_name(name: str) -> None:
