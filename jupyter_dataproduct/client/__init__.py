@@ -45,6 +45,6 @@ def connect(target: str | os.PathLike[str], token: str | None = None, **options:
         from .remote import RemoteTransport  # HTTP support loads only when used
 
         return DataProduct(RemoteTransport(text, token=token or os.environ.get(TOKEN_ENV), **options))
-    from .transport import LocalTransport
+    from ..contract.transport import LocalTransport
 
     return DataProduct(LocalTransport(text))

@@ -22,7 +22,7 @@ from ..core.errors import ParameterError, PluginError
 from ..core.parameters import refuse_unknown
 from ..core.plugins import PluginSpec, call_plugin, plugin_from_source, write_plugin_file
 from ..core.result import Result
-from .transport import Transport
+from ..contract.transport import Transport
 
 
 RAN_IN_KERNEL = "notebook kernel"  # provenance["ran_in"] of a cell plugin's result

@@ -16,7 +16,7 @@ from .objects import Artifact, Listing, Plugin, Snapshot
 from .options import as_frame
 from .protocol import Protocols
 from .result import Result
-from .transport import Transport
+from ..contract.transport import Transport
 
 
 class DataProduct:
@@ -54,7 +54,7 @@ class DataProduct:
 
     @property
     def is_local(self) -> bool:
-        from .transport import LocalTransport
+        from ..contract.transport import LocalTransport
 
         return isinstance(self._transport, LocalTransport)
 

@@ -2,7 +2,7 @@
 
 ``connect("http://127.0.0.1:8750/actg175", token=...)`` gives the same
 :class:`~.product.DataProduct` as a folder does: every :class:`~.transport.Transport`
-operation is one request, payloads follow :mod:`jupyter_dataproduct.server.wire`, frames
+operation is one request, payloads follow :mod:`jupyter_dataproduct.contract.wire`, frames
 arrive as an Arrow IPC stream read batch by batch, and errors come back as the very
 :class:`~jupyter_dataproduct.core.errors.DataProductError` subclasses the server raised.
 
@@ -22,8 +22,8 @@ from ..core.cohort import Cohort
 from ..core.errors import DataProductError, MissingDependencyError, ParameterError
 from ..core.progress import ProgressEvent
 from ..core.result import Result
-from ..server import wire
-from .transport import Transport
+from ..contract import wire
+from ..contract.transport import Transport
 
 TOKEN_ENV = "DATAPRODUCT_TOKEN"
 API = "/api/products"
@@ -353,7 +353,7 @@ def _error_from(error: dict[str, Any], status: int) -> DataProductError:
 
 def _error_classes() -> dict[str, type[DataProductError]]:
     from ..core import history  # noqa: F401 - registers HistoryEntryNotFoundError
-    from ..server import errors, tokens  # noqa: F401 - the HTTP layer's errors
+    from ..contract import errors  # noqa: F401 - the HTTP layer's errors
 
     found: dict[str, type[DataProductError]] = {}
     pending = [DataProductError]

@@ -14,7 +14,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..core.errors import DataProductError
-from ..server.errors import BadRequestError, InternalError, NotFoundError
+from ..contract.errors import BadRequestError, InternalError, NotFoundError
 from .catalog import Catalog
 
 MAX_BODY = 1 << 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..server.errors import BadRequestError
+from ..contract.errors import BadRequestError
 from .base import DataProductHandler
 from .validation import cohort_count
 

@@ -13,7 +13,7 @@ from typing import Any
 from tornado import web
 
 from ..core.errors import DataProductError, SnapshotNotFoundError
-from ..server.errors import BadRequestError
+from ..contract.errors import BadRequestError
 from .base import DataProductHandler
 from .catalog import Catalog, Source
 from .errors import ProductTimeoutError

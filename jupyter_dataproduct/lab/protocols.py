@@ -10,7 +10,7 @@ from typing import Any
 
 from tornado import web
 
-from ..server.errors import BadRequestError
+from ..contract.errors import BadRequestError
 from .base import DataProductHandler
 from .payloads import protocol_detail, protocol_summary
 from .validation import validate

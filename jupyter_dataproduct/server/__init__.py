@@ -3,7 +3,7 @@
 Starlette on uvicorn (``pip install "jupyter-dataproduct[server]"``). The modules split by
 concern: :mod:`.app` assembles the routes of :mod:`.metadata`, :mod:`.protocols`,
 :mod:`.frames`, :mod:`.artifacts` and :mod:`.history`; :mod:`.auth` and :mod:`.tokens`
-do access control; :mod:`.wire` is the payload format (shared with the remote client, it
+do access control; :mod:`..contract.wire` is the payload format (shared with the remote client, it
 imports no web framework); :mod:`.openapi` describes every endpoint.
 
 Importing this package imports no web framework; ``create_app`` loads Starlette.

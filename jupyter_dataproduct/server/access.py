@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.artifacts import ArtifactInfo
-from .errors import ForbiddenError
+from ..contract.errors import ForbiddenError
 from .tokens import ROLES, TokenInfo
 
 

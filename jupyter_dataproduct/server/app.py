@@ -16,7 +16,7 @@ from ..core.errors import DataProductError
 from . import artifacts, frames, history, metadata, protocols
 from .auth import grants
 from .connections import DEFAULT_KEEP_ALIVE, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
-from .errors import ServeError
+from ..contract.errors import ServeError
 from .openapi import openapi
 from .products import Registry
 from .requests import MAX_BODY

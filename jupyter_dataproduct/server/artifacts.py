@@ -19,12 +19,12 @@ from ..core.history import HistoryEntryNotFoundError
 from ..core.result import Result
 from .access import may_change, may_see, owner, require_seeing
 from .auth import Call, endpoint
-from .errors import BadRequestError
+from ..contract.errors import BadRequestError
 from .protocols import check_provenance
 from .requests import expect_object, field, read_json, tables_format
 from .responses import json_from_thread, json_response
 from .runs import run_in_budget
-from .wire import encode_result, encode_table
+from ..contract.wire import encode_result, encode_table
 
 
 @endpoint("reader")

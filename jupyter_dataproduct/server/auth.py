@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.history import acting_as
-from .errors import ForbiddenError, NotFoundError, UnauthorizedError
+from ..contract.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from .products import Registry, ServedProduct
 from .tokens import TokenInfo
 

@@ -17,10 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .auth import Call, endpoint
-from .errors import BadRequestError
+from ..contract.errors import BadRequestError
 from .requests import expect_object, field, query_int, query_text, read_json, string_list
 from .streams import CHUNK_ROWS, ClosingStreamingResponse, FrameStream, body, file_body, negotiate
-from .wire import ARROW_STREAM
+from ..contract.wire import ARROW_STREAM
 
 
 @endpoint("reader")

@@ -14,7 +14,7 @@ from .auth import Call, endpoint
 from .requests import query_int, tables_format
 from .responses import json_from_thread
 from .runs import run_in_budget
-from .wire import encode_result
+from ..contract.wire import encode_result
 
 
 PAGE = 100  # entries per page when the request gives no ?limit=

@@ -15,10 +15,10 @@ from .._version import __version__
 from ..core.errors import DataProductError
 from .auth import Call, endpoint, grants
 from .build_worker import build_in_child
-from .errors import BadRequestError, InternalError
+from ..contract.errors import BadRequestError, InternalError
 from .requests import expect_object, field, query_text, read_json
 from .responses import json_from_thread, json_response
-from .wire import NDJSON, dumps
+from ..contract.wire import NDJSON, dumps
 
 
 async def health(request: Request) -> Response:

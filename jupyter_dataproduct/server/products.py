@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..client.transport import LocalTransport
+from ..contract.transport import LocalTransport
 from ..core.errors import DataProductError, ManifestError
 from .arrow_cache import ArrowCache
 from .tokens import TokenStore

@@ -1,6 +1,6 @@
 """Protocols (list, detail with the parameter JSON Schema, run), plugins (list, run), re-runs.
 
-A run answers with the result document of :mod:`.wire`; ``?tables=json`` puts table rows
+A run answers with the result document of :mod:`..contract.wire`; ``?tables=json`` puts table rows
 in the JSON instead of Arrow. A token with a protocol list sees and runs only those
 protocols (and plugins of those names).
 """
@@ -15,11 +15,11 @@ from starlette.routing import Route
 
 from ..core.engine import PLUGIN_VERSION
 from .auth import Call, endpoint
-from .errors import BadRequestError, PluginNotFoundError
+from ..contract.errors import BadRequestError, PluginNotFoundError
 from .requests import expect_object, query_text, read_json, tables_format
 from .responses import json_from_thread
 from .runs import run_in_budget
-from .wire import encode_result
+from ..contract.wire import encode_result
 
 
 @endpoint("reader")

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 
 from ..core.limits import bounds_problem
-from .errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
+from ..contract.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 MAX_BODY = 1_000_000  # bytes; parameters and cohort trees are small
 

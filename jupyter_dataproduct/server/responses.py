@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from ..core.disk import is_full_disk
 from ..core.errors import DataProductError, DiskFullError
-from .errors import InternalError, MethodNotAllowedError, NotFoundError, QueryError
-from .wire import JSON, dumps
+from ..contract.errors import InternalError, MethodNotAllowedError, NotFoundError, QueryError
+from ..contract.wire import JSON, dumps
 
 log = logging.getLogger("jupyter_dataproduct.server")
 

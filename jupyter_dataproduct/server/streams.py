@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from .errors import BadRequestError, NotAcceptableError
-from .wire import ARROW_STREAM, CSV, JSON, NDJSON
+from ..contract.errors import BadRequestError, NotAcceptableError
+from ..contract.wire import ARROW_STREAM, CSV, JSON, NDJSON
 
 FORMATS = {"arrow": ARROW_STREAM, "csv": CSV, "json": JSON, "ndjson": NDJSON}
 CHUNK_ROWS = 131_072

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..contract.errors import TokenNotFoundError
 from ..core.errors import DataProductError, ParameterError
 from ..core.snapshot import exclusive_lock, now_iso, write_atomically
 
@@ -31,11 +32,6 @@ TOKENS_FILE = "tokens.json"
 ROLES = ("reader", "analyst", "admin")
 PREFIX = "dp_"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
-
-
-class TokenNotFoundError(DataProductError):
-    code = "token_not_found"
-    http_status = 404
 
 
 def hash_token(token: str) -> str:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from jupyter_dataproduct import connect
 from jupyter_dataproduct.cli import main as cli
 from jupyter_dataproduct.core.product import Product
-from jupyter_dataproduct.server.wire import column_schema, json_default
+from jupyter_dataproduct.contract.wire import column_schema, json_default
 from tests.conftest import TINY_MANIFEST, TINY_PEOPLE, TINY_VISITS
 from tests.servers import dataproduct_serve
 

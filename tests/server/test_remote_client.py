@@ -15,7 +15,7 @@ from jupyter_dataproduct.core.errors import (
     ArtifactNotFoundError, ColumnNotFoundError, ParameterError, PluginError, ProtocolNotFoundError,
     SnapshotNotFoundError,
 )
-from jupyter_dataproduct.server.errors import ForbiddenError, UnauthorizedError
+from jupyter_dataproduct.contract.errors import ForbiddenError, UnauthorizedError
 
 RUNS = [
     ("compare_arms", {"cohort_a": "arms == 'ZDV'", "cohort_b": "arms in (1, 2) and age >= 40"}),

@@ -4,7 +4,7 @@ import datetime as dt
 
 import polars as pl
 
-from jupyter_dataproduct.server.wire import decode_table, encode_table
+from jupyter_dataproduct.contract.wire import decode_table, encode_table
 
 
 def test_json_tables_carry_each_columns_type_and_category_levels():

@@ -84,3 +84,10 @@ class ServeError(DataProductError):
 
     code = "cannot_serve"
     http_status = 500
+
+
+class TokenNotFoundError(DataProductError):
+    """No token with this id in the server's token store."""
+
+    code = "token_not_found"
+    http_status = 404
