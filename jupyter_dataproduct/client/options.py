@@ -15,6 +15,7 @@ class Options:
     frame_library: Literal["polars", "pandas"] = "polars"
     display_max_rows: int = 10
     chart_svg: bool = True  # an SVG copy of each chart, when vl-convert is installed
+    engine: str = ""  # "" lets DATAPRODUCT_ENGINE or the manifest choose; else polars, spark-local[N], sc://...
 
 
 options = Options()

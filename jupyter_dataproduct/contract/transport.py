@@ -71,11 +71,17 @@ class Transport(ABC):
 class LocalTransport(Transport):
     """A product folder on this machine, through the core engine."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, engine: str | Callable[[], str | None] | None = None) -> None:
+        """``engine``: the engine's name, or a function asked at each run (the notebook's
+        setting may change between runs); None leaves the choice to the product."""
         from ..core.product import Product
 
-        self.product = Product.open(path)
+        self.product = Product.open(path, engine=engine if isinstance(engine, str) else None)
+        self._engine = engine if callable(engine) else None
         self.location = str(self.product.path)
+
+    def _engine_now(self) -> str | None:
+        return self._engine() if self._engine is not None else None
 
     def info(self) -> dict[str, Any]:
         m = self.product.manifest
@@ -123,13 +129,13 @@ class LocalTransport(Transport):
         return summary
 
     def run(self, ref: str, parameters: dict[str, Any], snapshot: str) -> Result:
-        return self.product.run(ref, parameters, snapshot=snapshot)
+        return self.product.run(ref, parameters, snapshot=snapshot, engine=self._engine_now())
 
     def run_plugin(self, name: str, arguments: dict[str, Any], snapshot: str) -> Result:
-        return self.product.run_plugin(name, arguments, snapshot=snapshot)
+        return self.product.run_plugin(name, arguments, snapshot=snapshot, engine=self._engine_now())
 
     def rerun(self, provenance: dict[str, Any]) -> Result:
-        return self.product.rerun(provenance)
+        return self.product.rerun(provenance, engine=self._engine_now())
 
     def frame(self, entity, where, columns, snapshot, limit, progress=None) -> pl.DataFrame:
         # A local read takes well under a second per GB: no progress to show.

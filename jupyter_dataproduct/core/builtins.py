@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from .backends.reducers import COHORT, Reducers, both, everyone
 from .charts import bar_chart, box_chart, histogram_chart, kaplan_meier_chart
 from .cohort import Cohort, cohort_from_value
 from .errors import ColumnNotFoundError, ParameterError
@@ -40,21 +41,23 @@ def frame(
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ParameterError(f"Parameter 'limit': {limit!r} is not allowed; expected an integer of 0 or more.",
                              details={"parameter": "limit"})
+    cohort = _as_cohort(ctx, where, entity, "where") if where is not None else everyone(entity)
+    if ctx.backend.name != "polars" and not join:
+        # The engine filters, projects, sorts and limits; the frame comes back to the driver.
+        _check_frame_columns(ctx, entity, columns or [], list(ctx.model.entities[entity].columns))
+        _check_columns(ctx, entity, list(order_by or []))
+        return ctx.backend.frame(ctx.snapshot, ctx.model.entities[entity], cohort,
+                                 columns or list(ctx.model.entities[entity].columns), order_by or (),
+                                 None if limit is None else min(limit, 2**31 - 1))
     rows = ctx.scan(entity)
-    if where is not None:
-        cohort = _as_cohort(ctx, where, entity, "where")
+    if not cohort.is_everyone:
         rows = rows.filter(cohort.expression(ctx.model.entities[entity]))
     available = list(ctx.model.entities[entity].columns)
     for other in join or []:
         rows, added = _join_related(ctx, rows, entity, other)
         available += added
     if columns:
-        unknown = [c for c in columns if c not in available]
-        if unknown:
-            raise ColumnNotFoundError(
-                f"frame of {entity}: no column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
-                details={"columns": unknown, "allowed": available},
-            )
+        _check_frame_columns(ctx, entity, columns, available)
         rows = rows.select(columns)
     if order_by:
         rows = rows.sort(order_by)
@@ -73,16 +76,19 @@ def summary(
 ) -> dict[str, pl.DataFrame]:
     """Counts, missing, mean, sd and quantiles of numeric columns; frequencies of categories."""
     _check_entity(ctx, entity)
-    rows = ctx.scan(entity)
-    if cohort is not None:
-        rows = rows.filter(_as_cohort(ctx, cohort, entity, "cohort").expression(ctx.model.entities[entity]))
+    chosen = _as_cohort(ctx, cohort, entity, "cohort") if cohort is not None else everyone(entity)
     groups = [by] if isinstance(by, str) else list(by or [])
     _check_columns(ctx, entity, groups)
-    _check_group_counts(ctx, entity, rows, groups, "by")
     kinds = _variable_kinds(ctx, entity, columns or _summarisable_columns(ctx, entity, groups))
-    from .algorithms.summary import summarise  # scipy and friends load on first use
+    from .algorithms.summary import check_overlap, summarise_reduced  # scipy and friends load on first use
 
-    tables = summarise(rows, kinds, by=groups)
+    check_overlap(kinds, groups)
+    reducers = ctx.backend.reducers(ctx.snapshot, ctx.model.entities[entity], {"all": chosen}, list(kinds), by=groups)
+    try:
+        _check_group_counts(ctx, entity, reducers, groups, "by")
+        tables = summarise_reduced(reducers, kinds)
+    finally:
+        reducers.release()
     return {"numeric": tables["numeric"], "categorical": tables["categorical"]}
 
 
@@ -113,10 +119,14 @@ def compare_cohorts(
             if name not in key and c.type in (*NUMERIC, *CATEGORICAL) and c.type != "string"
         ]
     kinds = _variable_kinds(ctx, entity, variables)
-    from .algorithms.compare import compare_cohorts as _compare
+    from .algorithms.compare import compare_reduced
 
     overlap = _overlap_notes(ctx, entity, cohort_a, cohort_b)
-    table = _compare(ctx.cohort_frame(cohort_a), ctx.cohort_frame(cohort_b), kinds, notes=overlap)
+    reducers = ctx.backend.reducers(ctx.snapshot, ctx.model.entities[entity], {"a": cohort_a, "b": cohort_b}, list(kinds))
+    try:
+        table = compare_reduced(reducers, kinds, notes=overlap)
+    finally:
+        reducers.release()
     return table.with_columns(
         (-pl.col("p_adjusted").clip(1e-300, 1).log10()).alias("neg_log10_p_adjusted")
     )
@@ -147,33 +157,32 @@ def survival(
     notes: list[str] = []
     if cohort_a is not None and cohort_b is not None:
         entity = _cohort_entity(entity, cohort_a, "survival")
-        cohorts = [(_as_cohort(ctx, c, entity, n), n) for c, n in ((cohort_a, "cohort_a"), (cohort_b, "cohort_b"))]
-        labelled = pl.concat(
-            [
-                ctx.cohort_frame(c).with_columns(pl.lit(f"{n[-1].upper()}: {c.describe()}").alias("group"))
-                for c, n in cohorts
-            ]
-        )
-        group_column = "group"
-        notes += _overlap_notes(ctx, entity, cohorts[0][0], cohorts[1][0])
+        pair = [_as_cohort(ctx, c, entity, n) for c, n in ((cohort_a, "cohort_a"), (cohort_b, "cohort_b"))]
+        cohorts = {f"{side}: {c.describe()}": c for side, c in zip("AB", pair)}
+        group_column = COHORT  # the cohorts' labels are the groups
+        notes += _overlap_notes(ctx, entity, pair[0], pair[1])
     elif entity is not None:
         _check_entity(ctx, entity)
-        labelled = ctx.scan(entity)
-        if cohort is not None:
-            labelled = ctx.cohort_frame(_as_cohort(ctx, cohort, entity, "cohort"))
+        cohorts = {"all": _as_cohort(ctx, cohort, entity, "cohort") if cohort is not None else everyone(entity)}
         group_column = group
         if group is not None:
             _check_columns(ctx, entity, [group])
-            _check_group_counts(ctx, entity, labelled, [group], "group")
     else:
         raise ParameterError("survival needs an entity and a group column, or two cohorts (cohort_a, cohort_b).")
     _check_columns(ctx, entity, [time, event])
-    from .algorithms.survival import event_table, kaplan_meier_from_events, log_rank_from_events, median_survival
+    from .algorithms.survival import event_table_reduced, kaplan_meier_from_events, log_rank_from_events, median_survival
 
-    selected = labelled.select(list(dict.fromkeys(c for c in (group_column, time, event) if c)))  # group may be the event
-    if not 0 < conf_level < 1:
-        raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
-    events = event_table(selected, time, event, group_column)  # one scan serves every output
+    read = (time, event) if group_column == COHORT else (group_column, time, event)
+    columns = list(dict.fromkeys(c for c in read if c))  # the group may be the event
+    reducers = ctx.backend.reducers(ctx.snapshot, ctx.model.entities[entity], cohorts, columns)
+    try:
+        if group_column and group_column != COHORT:
+            _check_group_counts(ctx, entity, reducers, [group_column], "group")
+        if not 0 < conf_level < 1:
+            raise ParameterError(f"conf_level must be between 0 and 1, not {conf_level}.")
+        events = event_table_reduced(reducers, time, event, group_column)  # one pass serves every output
+    finally:
+        reducers.release()
     notes += events.notes()
     curve = kaplan_meier_from_events(events.table, conf_level)
     outputs: dict[str, Any] = {"curve": curve, "median": median_survival(curve)}
@@ -227,6 +236,15 @@ def kaplan_meier_visualisation(curve: pl.DataFrame, title: str = "Kaplan-Meier s
 # -- helpers shared by the built-ins ----------------------------------------------------------
 
 
+def _check_frame_columns(ctx: PluginContext, entity: str, columns: list[str], available: list[str]) -> None:
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        raise ColumnNotFoundError(
+            f"frame of {entity}: no column {', '.join(map(repr, unknown))}; columns: {', '.join(available)}",
+            details={"columns": unknown, "allowed": available},
+        )
+
+
 def _as_cohort(ctx: PluginContext, value: Any, entity: str, name: str) -> Cohort:
     if isinstance(value, Cohort):
         if value.entity != entity:
@@ -268,18 +286,18 @@ def max_groups() -> int:
     return int(text) if text.strip().isdigit() and int(text) >= 2 else DEFAULT_MAX_GROUPS
 
 
-def _check_group_counts(ctx: PluginContext, entity: str, rows: pl.LazyFrame, columns: list[str], parameter: str) -> None:
+def _check_group_counts(ctx: PluginContext, entity: str, reducers: Reducers, columns: list[str], parameter: str) -> None:
     """Refuse a group column with more distinct values than the limit, before the real work.
 
-    The model answers for bool and labelled categories; other columns cost one scan of
-    that column (far less than the analysis it prevents)."""
+    The model answers for bool and labelled categories; other columns cost one count of
+    that column's values (far less than the analysis it prevents)."""
     limit = max_groups()
     for column in columns:
         spec = ctx.model.entities[entity].columns[column]
         known = 2 if spec.type == "bool" else len(spec.labels or spec.levels or []) or None
         if known is not None and known <= limit:
             continue
-        count = rows.select(pl.col(column).drop_nulls().n_unique()).collect().item()
+        count = reducers.value_counts([column])[column].get_column("value").drop_nulls().n_unique()
         if count > limit:
             raise ParameterError(
                 f"{parameter}: {entity}.{column} ({spec.type}) has {count} distinct values; at most {limit} groups "
@@ -291,9 +309,11 @@ def _check_group_counts(ctx: PluginContext, entity: str, rows: pl.LazyFrame, col
 
 def _overlap_notes(ctx: PluginContext, entity: str, cohort_a: Cohort, cohort_b: Cohort) -> list[str]:
     """A note when the two cohorts share rows: the tests assume independent samples."""
-    model = ctx.model.entities[entity]
-    both = cohort_a.expression(model) & cohort_b.expression(model)
-    shared = ctx.scan(entity).filter(both).select(pl.len()).collect().item()
+    reducers = ctx.backend.reducers(ctx.snapshot, ctx.model.entities[entity], {"both": both(cohort_a, cohort_b)}, [])
+    try:
+        shared = reducers.rows()["both"]
+    finally:
+        reducers.release()
     if not shared:
         return []
     return [f"cohorts overlap: {shared} rows are in both A and B, but the tests assume independent samples"]

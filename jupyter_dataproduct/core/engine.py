@@ -11,6 +11,7 @@ from typing import Any, Callable
 import polars as pl
 
 from .._version import __version__
+from .backends.choice import engine_provenance
 from .errors import DataProductError, ParameterError, PluginError, ProtocolError
 from .manifest import Manifest
 from .parameters import BindContext, bind_value, bound_to_json, refuse_unknown
@@ -52,9 +53,11 @@ def execute(
     snapshot: Snapshot,
     plugins: dict[str, PluginSpec],
     run_plugin: RunPlugin = call_plugin,
+    backend: Any = None,
 ) -> Result:
-    """Run the protocol's steps against the snapshot; return the result with provenance."""
-    context = PluginContext(snapshot, manifest.model)
+    """Run the protocol's steps against the snapshot on ``backend`` (polars unless given);
+    return the result with provenance (which names the engine)."""
+    context = PluginContext(snapshot, manifest.model, backend)
     scope: dict[str, Any] = dict(bound)
     produced: dict[str, dict[str, Any]] = {}
     for step in spec.steps:
@@ -78,6 +81,7 @@ def execute(
             scope[f"{step.id}.{name}"] = value
     result = _collect_outputs(spec, produced)
     result.provenance = provenance(manifest, spec, bound, snapshot)
+    result.provenance["engine"] = engine_provenance(context.backend)
     return result
 
 

@@ -27,6 +27,26 @@ class Owner(BaseModel):
     email: str = ""
 
 
+class EngineBlock(BaseModel):
+    """Which engine runs the product's protocols: ``{name: "sc://host:15002", min_rows: 50000000}``
+    uses Spark once the snapshot's largest entity has ``min_rows`` rows (polars below)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("polars", description="polars, spark-local[N] or sc://host:port (Spark Connect).")
+    min_rows: int = Field(0, ge=0, description="Use the engine only from this many rows (largest entity).")
+
+    @field_validator("name")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        from .backends.choice import parse_engine
+        from .errors import EngineError
+
+        try:
+            return parse_engine(value).name
+        except EngineError as exc:
+            raise ValueError(exc.message) from None
+
+
 class Manifest(BaseModel):
     """The whole of ``dataproduct.yaml``."""
 
@@ -42,6 +62,7 @@ class Manifest(BaseModel):
     model: Model
     protocols: str = Field("protocols", description="Folder of protocol YAML files.")
     plugins: str = Field("plugins", description="Folder of Python and R plugins.")
+    engine: EngineBlock | None = Field(None, description="The engine for large snapshots (polars otherwise).")
 
     @field_validator("version", mode="before")
     @classmethod

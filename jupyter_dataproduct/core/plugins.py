@@ -153,11 +153,15 @@ def plugin_failure(prefix: str, exc: BaseException, file: Path | str | None) -> 
 
 
 class PluginContext:
-    """What a plugin can reach besides its arguments: the snapshot and the model."""
+    """What a plugin can reach besides its arguments: the snapshot, the model, and the engine
+    (``backend``) that reduces the snapshot's rows for the built-in algorithms."""
 
-    def __init__(self, snapshot: Snapshot, model: Model) -> None:
+    def __init__(self, snapshot: Snapshot, model: Model, backend: Any = None) -> None:
+        from .backends.polars_backend import PolarsBackend
+
         self.snapshot = snapshot
         self.model = model
+        self.backend = backend if backend is not None else PolarsBackend()
 
     def scan(self, entity: str) -> pl.LazyFrame:
         """All rows of an entity, lazily."""

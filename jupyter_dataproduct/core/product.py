@@ -14,6 +14,8 @@ from typing import Any
 import polars as pl
 
 from .artifacts import ArtifactInfo, ArtifactStore
+from .backends.choice import backend_for, choose_engine, parse_engine
+from .backends.reducers import Backend
 from .build import BuildResult, build_snapshot
 from .cohort import Cohort
 from .diff import diff_snapshots
@@ -54,8 +56,11 @@ def _check_product_folder(given: Path, folder: Path) -> None:
 class Product:
     """A data product folder: ``Product.open("examples/actg175")``."""
 
-    def __init__(self, path: Path, store_dir: Path | None = None) -> None:
+    def __init__(self, path: Path, store_dir: Path | None = None, engine: str | None = None) -> None:
         self.path = Path(path).resolve()
+        if engine is not None:
+            parse_engine(engine)  # refuse an unknown engine now, not at the first run
+        self.engine = engine  # None: DATAPRODUCT_ENGINE, else the manifest's engine block, else polars
         _check_product_folder(Path(path), self.path)
         store_root = Path(store_dir) if store_dir else self.path / STORE_DIR
         self.store = SnapshotStore(store_root)
@@ -67,9 +72,18 @@ class Product:
         self._choices: dict[tuple[str, str, str], list[Any]] = {}  # (snapshot id, entity, column): a pick-list
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> "Product":
+    def open(cls, path: str | os.PathLike[str], engine: str | None = None) -> "Product":
+        """The product at ``path``; ``engine`` (``polars``, ``spark-local[N]``, ``sc://host:port``)
+        runs its protocols (default: ``DATAPRODUCT_ENGINE``, else the manifest's ``engine:``)."""
         store = os.environ.get(STORE_ENV)
-        return cls(Path(path), Path(store) if store else None)
+        return cls(Path(path), Path(store) if store else None, engine=engine)
+
+    def backend(self, snapshot: Snapshot, engine: str | None = None) -> Backend:
+        """The engine for a run on ``snapshot``: ``engine``, else the product's, else
+        ``DATAPRODUCT_ENGINE``, else the manifest's block (from its ``min_rows``), else polars."""
+        block = self.manifest.engine
+        choice = choose_engine(engine or self.engine, block.model_dump() if block else None, snapshot.rows())
+        return backend_for(choice)
 
     @property
     def manifest(self) -> Manifest:
@@ -186,30 +200,33 @@ class Product:
         *,
         snapshot: str = "latest",
         record: bool = True,
+        engine: str | None = None,
     ) -> Result:
         """Run a protocol on a snapshot; the run is recorded in the analysis history."""
         spec = self.protocol(ref).spec
         pinned = self.snapshot(snapshot)
         bound = bind_parameters(spec, parameters or {}, self._bind_context(pinned.id))
-        result = execute(self.manifest, spec, bound, pinned, self.plugins())
+        result = execute(self.manifest, spec, bound, pinned, self.plugins(), backend=self.backend(pinned, engine))
         if record:
             entry = self.history.record(result)
             result.provenance["history_id"] = entry.id
         return result
 
-    def rerun(self, provenance: dict[str, Any], *, record: bool = True) -> Result:
+    def rerun(self, provenance: dict[str, Any], *, record: bool = True, engine: str | None = None) -> Result:
         """Run again exactly what a provenance describes (same snapshot, version, parameters)."""
         if provenance.get("product") not in (None, self.name):
             raise ParameterError(
                 f"This provenance is of product {provenance.get('product')!r}, not {self.name!r}."
             )
         if provenance["protocol_version"] == PLUGIN_VERSION:
-            return self.run_plugin(provenance["protocol"], provenance["parameters"], snapshot=provenance["snapshot"], record=record)
+            return self.run_plugin(provenance["protocol"], provenance["parameters"], snapshot=provenance["snapshot"],
+                                   record=record, engine=engine)
         ref = f"{provenance['protocol']}@{provenance['protocol_version']}"
-        return self.run(ref, provenance["parameters"], snapshot=provenance["snapshot"], record=record)
+        return self.run(ref, provenance["parameters"], snapshot=provenance["snapshot"], record=record, engine=engine)
 
     def run_plugin(
-        self, name: str, arguments: dict[str, Any] | None = None, *, snapshot: str = "latest", record: bool = True
+        self, name: str, arguments: dict[str, Any] | None = None, *, snapshot: str = "latest", record: bool = True,
+        engine: str | None = None,
     ) -> Result:
         """Run a plugin directly, without a protocol (e.g. one just written in a notebook cell).
 
@@ -221,7 +238,8 @@ class Product:
         spec = adhoc_spec(plugin, arguments, self.manifest)
         pinned = self.snapshot(snapshot)
         bound = bind_parameters(spec, arguments, self._bind_context(pinned.id))
-        result = execute(self.manifest, spec, bound, pinned, {**self.plugins(), name: plugin})
+        result = execute(self.manifest, spec, bound, pinned, {**self.plugins(), name: plugin},
+                         backend=self.backend(pinned, engine))
         result.provenance["protocol_version"] = PLUGIN_VERSION
         if record:
             entry = self.history.record(result)

@@ -14,7 +14,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from traitlets import Bool, Enum, Int, Unicode
+from traitlets import Bool, Enum, Int, TraitError, Unicode, validate
 
 from ..client.options import options
 from ..core.errors import DataProductError
@@ -67,16 +67,34 @@ class DataProductMagics(Magics):
     chart_svg = Bool(True, config=True, help="Add an SVG copy of each chart (needs vl-convert-python) "
                      "so that nbconvert HTML and other viewers without a Vega-Lite renderer show it.")
 
+    engine = Unicode("", config=True, help="Engine of local products' protocols: polars, spark-local[N] or "
+                     "sc://host:port (Spark Connect). Empty: DATAPRODUCT_ENGINE, else the manifest's engine block.")
+
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.session = Session()
         self._apply_options()
-        self.observe(lambda change: self._apply_options(), names=["frame_library", "display_max_rows", "chart_svg"])
+        self.observe(lambda change: self._apply_options(),
+                     names=["frame_library", "display_max_rows", "chart_svg", "engine"])
+
+    @validate("engine")
+    def _valid_engine(self, proposal: Any) -> str:
+        from ..core.backends.choice import parse_engine
+        from ..core.errors import EngineError
+
+        value = str(proposal["value"]).strip()
+        if value:
+            try:
+                parse_engine(value)
+            except EngineError as exc:
+                raise TraitError(exc.message) from None
+        return value
 
     def _apply_options(self) -> None:
         options.frame_library = self.frame_library
         options.display_max_rows = self.display_max_rows
         options.chart_svg = self.chart_svg
+        options.engine = self.engine
 
     def product(self, name: str | None = None) -> Any:
         if not self.session.products and self.default_product and name is None:

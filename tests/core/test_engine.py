@@ -92,6 +92,7 @@ def test_every_result_carries_its_provenance(product):
         },
         "engine_version": __version__,
         "polars_version": pl.__version__,
+        "engine": {"name": "polars", "version": pl.__version__},  # the engine that ran it
         "history_id": product.history.list()[0].id,
     }
     assert jupyter_dataproduct.__version__ == __version__

@@ -38,8 +38,9 @@ import numpy as np
 import polars as pl
 
 from ..errors import ParameterError
-from .columns import present, require_columns
-from .ranks import rank_sums_by_value
+from ..backends.polars_backend import PolarsReducers
+from ..backends.reducers import COHORT, Reducers, shifted_mean_and_variance
+from .columns import require_columns
 
 Kind = Literal["numeric", "categorical"]
 _IN_A = "__in_cohort_a__"
@@ -63,28 +64,32 @@ def compare_cohorts(
     """One row per variable: test, statistic, p-value, effect size, BH-adjusted p, rank.
 
     ``notes`` (e.g. that the cohorts overlap) are added to every row's note."""
+    _check_variables(variables)
+    require_columns(a, variables)
+    return compare_reduced(PolarsReducers.from_frames({"a": a, "b": b}, list(variables)), variables, notes)
+
+
+def _check_variables(variables: Mapping[str, Kind]) -> None:
     if not variables:
         raise ParameterError("Choose at least one variable to compare.")
-    require_columns(a, variables)
     bad_kinds = {v: k for v, k in variables.items() if k not in ("numeric", "categorical")}
     if bad_kinds:
         raise ParameterError(f"Variable kinds must be 'numeric' or 'categorical'; got {bad_kinds}.")
+
+
+def compare_reduced(reducers: Reducers, variables: Mapping[str, Kind], notes: Sequence[str] = ()) -> pl.DataFrame:
+    """:func:`compare_cohorts` from a backend's reducers over two cohorts (A first, then B)."""
+    _check_variables(variables)
     columns = list(variables)
-    schema = a.collect_schema()
-    values = [present(c, schema[c]) for c in columns]  # NaN is missing, once for every test
-    pooled = pl.concat(
-        [a.select(values).with_columns(pl.lit(True).alias(_IN_A)),
-         b.select(values).with_columns(pl.lit(False).alias(_IN_A))],
-        how="vertical_relaxed",
-    ).collect()
-    n_a = int(pooled.get_column(_IN_A).sum())
-    n_b = pooled.height - n_a
+    rows_per_cohort = reducers.rows()
+    n_a, n_b = (rows_per_cohort[label] for label in reducers.labels[:2])
     if n_a == 0 or n_b == 0:
         which = "A" if n_a == 0 else "B"
         raise ParameterError(f"Cohort {which} is empty: no rows match it, so there is nothing to compare.")
     numeric = [v for v, k in variables.items() if k == "numeric"]
     categorical = [v for v, k in variables.items() if k == "categorical"]
-    rows = _numeric_rows(pooled, numeric) + [_categorical_row(pooled, v) for v in categorical]
+    counts = reducers.value_counts(categorical) if categorical else {}
+    rows = _numeric_rows(reducers, numeric) + [_categorical_row(counts[v], v, reducers.labels[0]) for v in categorical]
     for row in rows:
         row["note"] = "; ".join([n for n in (row["note"], *notes) if n])
     order = {v: i for i, v in enumerate(columns)}
@@ -95,29 +100,21 @@ def compare_cohorts(
 # -- numeric ---------------------------------------------------------------------------------
 
 
-def _numeric_rows(pooled: pl.DataFrame, columns: list[str]) -> list[dict]:
+def _numeric_rows(reducers: Reducers, columns: list[str]) -> list[dict]:
     if not columns:
         return []
-    in_a = pl.col(_IN_A)
-    by_value = [c for c in columns if pooled.schema[c].is_integer()]  # few distinct values: count, don't rank
-    moments = pooled.select(
-        *[expr for c in columns for expr in _moment_exprs(c, in_a)],
-        *[expr for c in columns if c not in by_value for expr in _rank_exprs(c, in_a)],
-    ).row(0, named=True)
-    moments.update(rank_sums_by_value(pooled, by_value, _IN_A))
-    moments.update(_shifted_moments(pooled, [c for c in columns if _needs_shift(moments, c)], moments, in_a))
+    moments = _moments(reducers, columns)
+    ranks = reducers.rank_sums(columns)
     rows = []
     for c in columns:
-        na, nb = moments[f"{c}:n_a"], moments[f"{c}:n_b"]
-        shift = moments.get(f"{c}:shift", 0.0)
-        da, db = moments[f"{c}:mean_a"], moments[f"{c}:mean_b"]  # of the values minus the shift
-        va, vb = moments[f"{c}:var_a"], moments[f"{c}:var_b"]
-        row = _base_row(c, "numeric", "welch_t", na, nb, moments[f"{c}:missing_a"], moments[f"{c}:missing_b"])
+        (na, missing_a, da, va), (nb, missing_b, db, vb) = moments[c]["a"], moments[c]["b"]  # means shifted
+        shift = moments[c]["shift"]
+        row = _base_row(c, "numeric", "welch_t", na, nb, missing_a, missing_b)
         row["summary_a"] = _numeric_summary(None if da is None else shift + da, va if na > 1 else None)
         row["summary_b"] = _numeric_summary(None if db is None else shift + db, vb if nb > 1 else None)
         notes = []
         if na >= 1 and nb >= 1:
-            mann_whitney = _mann_whitney(pooled, c, na, nb, moments[f"{c}:rank_sum_a"], moments[f"{c}:ties"])
+            mann_whitney = _mann_whitney(reducers, c, na, nb, ranks[c]["rank_sum_a"], ranks[c]["ties"])
             notes.append(mann_whitney.pop("note", ""))
             row.update(mann_whitney)
         if na < 2 or nb < 2:
@@ -131,49 +128,42 @@ def _numeric_rows(pooled: pl.DataFrame, columns: list[str]) -> list[dict]:
     return rows
 
 
-def _moment_exprs(c: str, in_a: pl.Expr) -> list[pl.Expr]:
-    """Counts, means and variances of a column in each cohort (polars' one-query kernels)."""
-    value = pl.col(c).cast(pl.Float64)
-    return [
-        expr.alias(f"{c}:{name}_{side}")
-        for side, where in (("a", in_a), ("b", ~in_a))
-        for name, expr in (("n", value.filter(where).count()), ("missing", value.filter(where).null_count()),
-                           ("mean", value.filter(where).mean()), ("var", value.filter(where).var(ddof=1)))
-    ]
+# Where a mean is this many standard deviations from the reference (0 at first), the moments
+# are computed again from the values minus the pooled mean (one more pass over the columns
+# that need it): sums of squares lose about (mean / sd)^2 of their digits, and the difference
+# of two large means loses digits too (1.7e9 +- 100: Welch p off by 4e-9 without the shift).
+_SHIFT_RATIO = 10.0
 
 
-# Where the mean is this many standard deviations from 0 (or the values do not vary), the
-# moments are computed again from the values minus their mean: polars' variance and the
-# difference of two large means lose digits there (1.7e9 +- 100: Welch p off by 4e-9).
-_SHIFT_RATIO = 100.0
+def _moments(reducers: Reducers, columns: list[str]) -> dict[str, dict]:
+    """Per column and side (a, b): (n, missing, mean of value - shift, variance), and the shift."""
+    found = _moments_by_side(reducers.moments(columns, {}), reducers.labels, {})
+    far = [c for c in columns if _needs_shift(found[c])]
+    if far:
+        shifts = {}
+        for c in far:
+            sides = [(mean, n) for n, _, mean, _ in (found[c]["a"], found[c]["b"]) if n]
+            shifts[c] = sum(m * n for m, n in sides) / sum(n for _, n in sides)
+        found.update(_moments_by_side(reducers.moments(far, shifts), reducers.labels, shifts))
+    return found
 
 
-def _needs_shift(moments: dict, c: str) -> bool:
+def _moments_by_side(table: pl.DataFrame, labels: list[str], shifts: Mapping[str, float]) -> dict[str, dict]:
+    sides = dict(zip(labels[:2], ("a", "b")))
+    found: dict[str, dict] = {}
+    for row in table.iter_rows(named=True):
+        mean, var = shifted_mean_and_variance(row["n"], row["sum"], row["sum_sq"], row["min"], row["max"])
+        entry = found.setdefault(row["variable"], {"shift": float(shifts.get(row["variable"], 0.0))})
+        entry[sides[row[COHORT]]] = (int(row["n"]), int(row["missing"]), mean, var)
+    return found
+
+
+def _needs_shift(moments: dict) -> bool:
     for side in ("a", "b"):
-        mean, var = moments[f"{c}:mean_{side}"], moments[f"{c}:var_{side}"]
+        _, _, mean, var = moments[side]
         if mean is not None and abs(mean) > _SHIFT_RATIO * math.sqrt(max(var or 0.0, 0.0)):
             return True
     return False
-
-
-def _shifted_moments(pooled: pl.DataFrame, columns: list[str], moments: dict, in_a: pl.Expr) -> dict:
-    """Means and variances of ``value - shift`` (shift: the pooled mean, so the subtraction is
-    exact for values near it), in one more query over the columns that need it."""
-    if not columns:
-        return {}
-    shifts = {}
-    for c in columns:
-        n_a, n_b = moments[f"{c}:n_a"], moments[f"{c}:n_b"]
-        means = [(moments[f"{c}:mean_{s}"], n) for s, n in (("a", n_a), ("b", n_b)) if n]
-        shifts[c] = sum(m * n for m, n in means) / sum(n for _, n in means)
-    shifted = pooled.select(
-        expr.alias(f"{c}:{name}_{side}")
-        for c in columns
-        for side, where in (("a", in_a), ("b", ~in_a))
-        for name, expr in (("mean", (pl.col(c).cast(pl.Float64) - shifts[c]).filter(where).mean()),
-                           ("var", (pl.col(c).cast(pl.Float64) - shifts[c]).filter(where).var(ddof=1)))
-    ).row(0, named=True)
-    return {**shifted, **{f"{c}:shift": shift for c, shift in shifts.items()}}
 
 
 def _welch(difference: float, va: float, na: int, vb: float, nb: int) -> dict:
@@ -195,16 +185,7 @@ def _welch(difference: float, va: float, na: int, vb: float, nb: int) -> dict:
     return row
 
 
-def _rank_exprs(c: str, in_a: pl.Expr) -> list[pl.Expr]:
-    value = pl.col(c)
-    counts = value.drop_nulls().unique_counts().cast(pl.Float64)
-    return [
-        value.rank("average").filter(in_a).sum().cast(pl.Float64).alias(f"{c}:rank_sum_a"),
-        (counts.pow(3) - counts).sum().alias(f"{c}:ties"),
-    ]
-
-
-def _mann_whitney(pooled: pl.DataFrame, column: str, na: int, nb: int, rank_sum_a: float, ties: float) -> dict:
+def _mann_whitney(reducers: Reducers, column: str, na: int, nb: int, rank_sum_a: float, ties: float) -> dict:
     """U of cohort A and the two-sided p-value by scipy's default method (see the module)."""
     from scipy import stats
 
@@ -213,7 +194,8 @@ def _mann_whitney(pooled: pl.DataFrame, column: str, na: int, nb: int, rank_sum_
     exact = min(na, nb) <= EXACT_MW_SMALL and ties == 0
     if exact and max(na, nb) <= EXACT_MW_LARGEST:
         # Small samples: scipy's own exact distribution on the values themselves.
-        x, y = (pooled.filter(pl.col(_IN_A) == side).get_column(column).drop_nulls().to_numpy() for side in (True, False))
+        values = reducers.values(column)
+        x, y = (values.filter(pl.col(COHORT) == label).get_column("value").to_numpy() for label in reducers.labels[:2])
         return {**result, "mw_p_value": float(stats.mannwhitneyu(x, y, method="exact").pvalue), "mw_method": "exact"}
     u2 = na * nb - u1
     n = na + nb
@@ -239,14 +221,15 @@ def _numeric_summary(mean: float | None, var: float | None) -> str:
 # -- categorical -----------------------------------------------------------------------------
 
 
-def _categorical_row(pooled: pl.DataFrame, column: str) -> dict:
+def _categorical_row(value_counts: pl.DataFrame, column: str, first: str) -> dict:
+    """The contingency table of the two cohorts (levels by their text, as they are shown)."""
     from scipy import stats
 
-    frame = pooled.select(pl.col(column).cast(pl.String).alias("value"), _IN_A)
-    missing = frame.filter(pl.col("value").is_null()).group_by(_IN_A).len()
+    frame = value_counts.select(pl.col("value").cast(pl.String), (pl.col(COHORT) == first).alias(_IN_A), "count")
+    missing = frame.filter(pl.col("value").is_null()).group_by(_IN_A).agg(pl.col("count").sum().alias("len"))
     missing_counts = {r[_IN_A]: r["len"] for r in missing.iter_rows(named=True)}
     counts = (
-        frame.drop_nulls("value").group_by("value", _IN_A).len()
+        frame.drop_nulls("value").group_by("value", _IN_A).agg(pl.col("count").sum().alias("len"))
         .pivot(on=_IN_A, index="value", values="len").fill_null(0).sort("value")
     )
     levels = counts.get_column("value").to_list()

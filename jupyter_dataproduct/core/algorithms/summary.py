@@ -12,7 +12,9 @@ from typing import Literal, Mapping, Sequence
 import polars as pl
 
 from ..errors import ParameterError
-from .columns import present, require_columns
+from ..backends.polars_backend import PolarsReducers
+from ..backends.reducers import COHORT, Reducers, finish_moments
+from .columns import require_columns
 
 Kind = Literal["numeric", "categorical"]
 
@@ -22,53 +24,81 @@ def summarise(
 ) -> dict[str, pl.DataFrame]:
     """``{"numeric": per (group, variable) stats, "categorical": per (group, variable, value) counts}``."""
     require_columns(frame, [*columns, *by])
-    groups = list(by)
-    overlap = [c for c in columns if c in groups]
+    check_overlap(columns, by)
+    return summarise_reduced(PolarsReducers.from_frames({"all": frame}, list(columns), by=list(by)), columns)
+
+
+def check_overlap(columns: Mapping[str, Kind], by: Sequence[str]) -> None:
+    overlap = [c for c in columns if c in by]
     if overlap:
         raise ParameterError(f"{', '.join(overlap)} cannot be both summarised and grouped by.")
-    # Groups keep their type while sorting (categories in model order), then become text.
-    data = frame.select([*groups, *columns]).collect()
+
+
+def summarise_reduced(reducers: Reducers, columns: Mapping[str, Kind]) -> dict[str, pl.DataFrame]:
+    """:func:`summarise` from a backend's reducers over one cohort grouped by ``reducers.by``."""
+    check_overlap(columns, reducers.by)
     numeric = [c for c, k in columns.items() if k == "numeric"]
     categorical = [c for c, k in columns.items() if k == "categorical"]
-    return {"numeric": _numeric(data, numeric, groups), "categorical": _categorical(data, categorical, groups)}
+    return {"numeric": _numeric(reducers, numeric), "categorical": _categorical(reducers, categorical)}
 
 
 _NUMERIC_SCHEMA = {
     "variable": pl.String, "count": pl.Int64, "missing": pl.Int64, "mean": pl.Float64, "sd": pl.Float64,
     "min": pl.Float64, "q25": pl.Float64, "median": pl.Float64, "q75": pl.Float64, "max": pl.Float64,
 }
+# As in compare: where a mean is this many sd from 0, sums of squares are taken again
+# around the variable's overall mean.
+_SHIFT_RATIO = 10.0
+_QUARTILES = {"q25": 0.25, "median": 0.5, "q75": 0.75}
 
 
-def _numeric(data: pl.DataFrame, columns: list[str], groups: list[str]) -> pl.DataFrame:
+def _numeric(reducers: Reducers, columns: list[str]) -> pl.DataFrame:
+    groups = reducers.by
     schema = {**{g: pl.String for g in groups}, **_NUMERIC_SCHEMA}
     if not columns:
         return pl.DataFrame(schema=schema)
-    parts = []
-    for c in columns:
-        v = pl.col(c).cast(pl.Float64).fill_nan(None)  # NaN is missing, as everywhere
-        stats = [
-            pl.lit(c).alias("variable"), v.count().cast(pl.Int64).alias("count"),
-            v.null_count().cast(pl.Int64).alias("missing"), v.mean().alias("mean"), v.std().alias("sd"),
-            v.min().alias("min"), v.quantile(0.25, "linear").alias("q25"), v.median().alias("median"),
-            v.quantile(0.75, "linear").alias("q75"), v.max().alias("max"),
-        ]
-        part = data.group_by(groups, maintain_order=True).agg(stats).sort(groups) if groups else data.select(stats)
-        parts.append(part.with_columns(pl.col(groups).cast(pl.String)))
-    return pl.concat(parts, how="vertical_relaxed").select(list(schema)).cast(schema)
+    moments = _finished(reducers.moments(columns, {}), {})
+    far = moments.filter(pl.col("mean").abs() > _SHIFT_RATIO * pl.col("var").fill_null(0.0).sqrt())
+    if far.height:
+        shifts = {
+            v: float(part["sum"].sum() / part["n"].sum())
+            for (v,), part in moments.filter(pl.col("variable").is_in(far["variable"].unique().to_list()))
+            .partition_by("variable", as_dict=True).items() if part["n"].sum()
+        }
+        again = _finished(reducers.moments(list(shifts), shifts), shifts)
+        moments = pl.concat([moments.filter(~pl.col("variable").is_in(list(shifts))), again], how="vertical_relaxed")
+    keys = [COHORT, *groups, "variable"]
+    quantiles = reducers.quantiles(columns, list(_QUARTILES.values()))
+    wide = quantiles.pivot(on="probability", index=keys, values="value") if quantiles.height else None
+    table = moments.select(*keys, pl.col("n").alias("count"), "missing", "mean", pl.col("var").sqrt().alias("sd"),
+                           "min", "max")
+    if wide is not None:
+        names = {str(p): name for name, p in _QUARTILES.items()}
+        table = table.join(wide.rename({c: names[c] for c in wide.columns if c in names}), on=keys, how="left",
+                           nulls_equal=True)
+    else:
+        table = table.with_columns(*[pl.lit(None, dtype=pl.Float64).alias(n) for n in _QUARTILES])
+    order = {v: i for i, v in enumerate(columns)}
+    table = (table.with_columns(pl.col("variable").replace_strict(order, return_dtype=pl.Int64).alias("_order"))
+             .sort("_order", *groups, maintain_order=True).drop("_order"))
+    return table.with_columns(pl.col(groups).cast(pl.String)).select(list(schema)).cast(schema)
 
 
-def _categorical(data: pl.DataFrame, columns: list[str], groups: list[str]) -> pl.DataFrame:
+def _finished(table: pl.DataFrame, shifts: Mapping[str, float]) -> pl.DataFrame:
+    return finish_moments(table, shifts)
+
+
+def _categorical(reducers: Reducers, columns: list[str]) -> pl.DataFrame:
+    groups = reducers.by
     schema = {**{g: pl.String for g in groups}, "variable": pl.String, "value": pl.String,
               "count": pl.Int64, "percent": pl.Float64}
     if not columns:
         return pl.DataFrame(schema=schema)
     parts = []
-    for c in columns:
-        counts = (
-            data.select([*groups, present(c, data.schema[c]).cast(pl.String).alias("value")])
-            .group_by([*groups, "value"]).len().rename({"len": "count"})
-            .with_columns(pl.lit(c).alias("variable"))
-        )
+    for c, counts in reducers.value_counts(columns).items():
+        counts = (counts.select(*groups, pl.col("value").cast(pl.String), "count")
+                  .group_by([*groups, "value"]).agg(pl.col("count").sum())
+                  .with_columns(pl.lit(c).alias("variable")))
         total = pl.col("count").sum().over(groups) if groups else pl.col("count").sum()
         counts = counts.with_columns((100 * pl.col("count") / total).alias("percent"))
         parts.append(counts.sort([*groups, "value"], nulls_last=True).with_columns(pl.col(groups).cast(pl.String)))

@@ -32,7 +32,9 @@ import numpy as np
 import polars as pl
 
 from ..errors import DataError, ParameterError
-from .columns import present, require_columns
+from ..backends.polars_backend import PolarsReducers
+from ..backends.reducers import Reducers
+from .columns import require_columns
 
 GROUP = "group"
 # R's tolerance for a curve sitting exactly at the median (survmean's minmin) and for
@@ -61,33 +63,30 @@ class EventTable:
 def event_table(frame: pl.LazyFrame, time: str, event: str, group: str | None = None) -> EventTable:
     """One scan: per (group, time) the events, censorings and rows still at risk."""
     require_columns(frame, [c for c in (time, event, group) if c])
-    schema = frame.collect_schema()
-    _check_event_values(frame, event, schema[event])
-    # Group and time keep their types for the scan (cheap to hash, categories keep their
-    # order); only the small aggregated table is converted.
-    group_expr = present(group, schema[group]) if group else pl.lit(None, dtype=pl.String)
-    counts = (
-        frame.select(group_expr.alias(GROUP), present(time, schema[time]).alias("time"),
-                     present(event, schema[event]).alias("_event"))
-        .group_by(GROUP, "time")
-        .agg(pl.col("_event").cast(pl.Int64).sum().alias("n_event"), pl.col("_event").count().alias("_rows"),
-             pl.len().alias("_all"))
-        .collect()
-    )
+    columns = list(dict.fromkeys(c for c in (group, time, event) if c))  # group may be the event
+    return event_table_reduced(PolarsReducers.from_frames({"all": frame}, columns), time, event, group)
+
+
+def event_table_reduced(reducers: Reducers, time: str, event: str, group: str | None = None) -> EventTable:
+    """:func:`event_table` from a backend's reducers; ``group`` may be ``COHORT`` (the cohorts'
+    labels as groups). Group and time keep their types for the reduction (categories keep
+    their order); only the small aggregated table is converted."""
+    _check_event_values(reducers, event)
+    counts = reducers.event_counts(time, event, group)
     null_group = pl.col(GROUP).is_null() if group else pl.lit(False)
-    null_group_rows = int(counts.filter(null_group).get_column("_all").sum())
+    null_group_rows = int(counts.filter(null_group).get_column("all").sum())
     kept = counts.filter(~null_group)
-    missing_rows = int(kept.get_column("_all").sum()) - int(
-        kept.filter(pl.col("time").is_not_null()).get_column("_rows").sum()
+    missing_rows = int(kept.get_column("all").sum()) - int(
+        kept.filter(pl.col("time").is_not_null()).get_column("rows").sum()
     )
-    complete = kept.filter(pl.col("time").is_not_null() & (pl.col("_rows") > 0))
+    complete = kept.filter(pl.col("time").is_not_null() & (pl.col("rows") > 0))
     table = (
         _merge_close_times(complete.with_columns(pl.col("time").cast(pl.Float64)))
         .sort(GROUP, "time", nulls_last=True)
         .with_columns(
             pl.col(GROUP).cast(pl.String),
-            (pl.col("_rows").reverse().cum_sum().reverse().over(GROUP)).alias("n_risk"),
-            (pl.col("_rows") - pl.col("n_event")).alias("n_censor"),
+            (pl.col("rows").reverse().cum_sum().reverse().over(GROUP)).alias("n_risk"),
+            (pl.col("rows") - pl.col("n_event")).alias("n_censor"),
         )
         .select(GROUP, "time", pl.col("n_risk").cast(pl.Int64), pl.col("n_event").cast(pl.Int64),
                 pl.col("n_censor").cast(pl.Int64))
@@ -114,40 +113,26 @@ def _merge_close_times(counts: pl.DataFrame) -> pl.DataFrame:
     return (
         counts.with_columns(pl.Series("time", merged))
         .group_by(GROUP, "time", maintain_order=True)
-        .agg(pl.col("n_event").sum(), pl.col("_rows").sum())
+        .agg(pl.col("n_event").sum(), pl.col("rows").sum())
     )
 
 
-def _check_event_values(frame: pl.LazyFrame, event: str, dtype: pl.DataType) -> None:
-    """Refuse events other than true/false or 0/1 before they are summed as counts.
-
-    Integers need only their minimum and maximum (a cheap query of its own: inside the
-    group-by, an extra test per row would slow the main scan down by a third)."""
+def _check_event_values(reducers: Reducers, event: str) -> None:
+    """Refuse events other than true/false or 0/1 before they are summed as counts (the
+    event's distinct values, counted where the column is not true/false)."""
+    dtype = reducers.column_type(event)
     if dtype == pl.Boolean or dtype == pl.Null:
         return
-    if not dtype.is_numeric():
-        _refuse_event_codes(frame, event, dtype)
-    value = present(event, dtype)
-    if dtype.is_integer():
-        outside = (value.min() < 0) | (value.max() > 1)
-    else:
-        outside = ((value != 0) & (value != 1)).any()
-    if frame.select(outside.alias("outside")).collect().item():
-        _refuse_event_codes(frame, event, dtype)
-
-
-def _refuse_event_codes(frame: pl.LazyFrame, event: str, dtype: pl.DataType) -> None:
-    """A DataError naming the column and the values it holds (a second scan, on failure only)."""
-    values = (
-        frame.select(present(event, dtype).alias("v")).drop_nulls().unique().sort("v").head(11)
-        .collect().get_column("v").to_list()
-    )
-    seen = ", ".join(map(repr, values[:10])) + (", ..." if len(values) > 10 else "")
+    values = reducers.value_counts([event])[event].get_column("value").drop_nulls().unique().sort()
+    if dtype.is_numeric() and values.cast(pl.Float64).is_in([0.0, 1.0]).all():
+        return
+    shown = values.head(11).to_list()
+    seen = ", ".join(map(repr, shown[:10])) + (", ..." if len(shown) > 10 else "")
     raise DataError(
         f"The event column {event!r} must be true/false or 0/1 (1 = event); it holds {seen}. "
         f"Derive a true/false column in the model, e.g. `event: {{type: bool, derive: {event} = 2}}` "
         "for R's coding (1 = censored, 2 = event).",
-        details={"column": event, "values": [str(v) for v in values[:10]], "allowed": [0, 1, True, False]},
+        details={"column": event, "values": [str(v) for v in shown[:10]], "allowed": [0, 1, True, False]},
     )
 
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..errors import EngineError
+
+if TYPE_CHECKING:
+    from .reducers import Backend
 
 ENVIRONMENT_VARIABLE = "DATAPRODUCT_ENGINE"
 POLARS = "polars"
@@ -76,3 +79,19 @@ def choose_engine(
         if largest >= threshold:
             return choice
     return EngineChoice(POLARS, POLARS)
+
+
+def backend_for(choice: EngineChoice) -> "Backend":
+    """The backend that runs ``choice`` (pyspark is imported only for a Spark engine)."""
+    if not choice.is_spark:
+        from .polars_backend import PolarsBackend
+
+        return PolarsBackend()
+    from .spark_backend import SparkBackend
+
+    return SparkBackend(choice)
+
+
+def engine_provenance(backend: "Backend") -> dict[str, str]:
+    """What a result's provenance says about the engine: ``{"name": "spark", "version": "4.1.0"}``."""
+    return {"name": backend.name, "version": backend.version()}
