@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -168,11 +169,61 @@ class PluginContext:
         return self.snapshot.scan(entity)
 
     def cohort_frame(self, cohort: Cohort) -> pl.LazyFrame:
-        """The rows of a cohort's entity that belong to the cohort."""
+        """The rows of a cohort's entity that belong to the cohort.
+
+        On a distributed engine the engine filters them and they come to this process, up to
+        :func:`plugin_max_rows` rows (a clear error beyond)."""
+        if self.backend.name != "polars":
+            return self._fetched(cohort).lazy()
         rows = self.scan(cohort.entity)
         if cohort.is_everyone:  # filtering every row by "true" still costs a pass over them
             return rows
         return rows.filter(cohort.expression(self.model.entities[cohort.entity]))
+
+    def spark_frame(self, cohort: Cohort) -> Any:
+        """The cohort's rows as a Spark DataFrame (for plugins whose parameter asks for one)."""
+        if not hasattr(self.backend, "cohort_rows"):
+            raise PluginError(
+                "This plugin takes a Spark DataFrame: run it with a Spark engine (engine='spark-local[2]' or "
+                "'sc://host:port', or DATAPRODUCT_ENGINE), or declare the parameter as pl.LazyFrame.",
+                details={"engine": self.backend.name},
+            )
+        return self.backend.cohort_rows(self.snapshot, self.model.entities[cohort.entity], cohort)
+
+    def _fetched(self, cohort: Cohort) -> pl.DataFrame:
+        entity = self.model.entities[cohort.entity]
+        limit = plugin_max_rows()
+        reducers = self.backend.reducers(self.snapshot, entity, {"rows": cohort}, [])
+        try:
+            rows = reducers.rows()["rows"]
+        finally:
+            reducers.release()
+        if rows > limit:
+            raise ParameterError(
+                f"The cohort {cohort.describe() or '(everyone)'} has {rows:,} rows of {cohort.entity}; on the "
+                f"{self.backend.name} engine a plugin receives at most {limit:,} rows as a polars, pandas or R "
+                f"frame ({PLUGIN_MAX_ROWS_ENV}). Filter the cohort further, or declare that the plugin takes a "
+                "Spark DataFrame by its type hint (`def f(rows: pyspark.sql.DataFrame)`) to receive the rows "
+                "where they are.",
+                details={"rows": rows, "limit": limit, "entity": cohort.entity, "engine": self.backend.name},
+            )
+        return self.backend.frame(self.snapshot, entity, cohort, list(entity.columns))
+
+
+PLUGIN_MAX_ROWS_ENV = "DATAPRODUCT_PLUGIN_MAX_ROWS"
+DEFAULT_PLUGIN_MAX_ROWS = 5_000_000
+
+
+def plugin_max_rows() -> int:
+    """Most rows a plugin receives in memory from a distributed engine (``DATAPRODUCT_PLUGIN_MAX_ROWS``)."""
+    text = os.environ.get(PLUGIN_MAX_ROWS_ENV, "").strip()
+    return int(text) if text.isdigit() else DEFAULT_PLUGIN_MAX_ROWS
+
+
+def wants_spark_frame(hint: Any) -> bool:
+    """A ``pyspark.sql.DataFrame`` (classic or Spark Connect) hint, known without importing pyspark."""
+    return (getattr(hint, "__name__", None) == "DataFrame"
+            and str(getattr(hint, "__module__", "")).startswith("pyspark.sql"))
 
 
 def call_plugin(spec: PluginSpec, arguments: dict[str, Any], context: PluginContext | None) -> Any:
@@ -220,7 +271,8 @@ def cohort_arguments(spec: PluginSpec, names: Iterable[str], model: Model) -> li
     found = []
     for name in names:
         hint = hints.get(name)
-        if _wants_cohort(hint) or hint in (pl.LazyFrame, pl.DataFrame) or (hint is None and name in model.entities):
+        if (_wants_cohort(hint) or hint in (pl.LazyFrame, pl.DataFrame) or wants_spark_frame(hint)
+                or (hint is None and name in model.entities)):
             found.append(name)
     return found
 
@@ -230,6 +282,8 @@ def _convert_argument(value: Any, hint: Any, context: PluginContext | None) -> A
         if _wants_cohort(hint):
             return value
         assert context is not None, "a cohort needs the snapshot to become rows"
+        if wants_spark_frame(hint):
+            return context.spark_frame(value)
         value = context.cohort_frame(value)
     if isinstance(value, pl.LazyFrame) and hint is pl.DataFrame:
         return value.collect()

@@ -13,6 +13,9 @@ import shutil
 import pytest
 
 from jupyter_dataproduct.core.backends.choice import ENVIRONMENT_VARIABLE, parse_engine
+from jupyter_dataproduct.core.product import Product
+
+from tests.engines.products import copy_example, write_generated
 
 ENGINES = ["polars", "spark"]
 
@@ -42,3 +45,15 @@ def engine(request):
         request.getfixturevalue("spark")
         return _spark_choice().name
     return "polars"
+
+
+@pytest.fixture(scope="session")
+def actg(tmp_path_factory) -> Product:
+    """A built copy of the example product (ACTG 175), shared by the engine tests."""
+    return copy_example(tmp_path_factory.mktemp("engines") / "actg175")
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> Product:
+    """The generated product with the numerical traps (see ``products.py``)."""
+    return write_generated(tmp_path_factory.mktemp("engines") / "generated")

@@ -10,9 +10,7 @@ are also checked against numpy/scipy, so the agreement is with the right answer.
 from __future__ import annotations
 
 import math
-import shutil
 import statistics
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -25,77 +23,6 @@ from jupyter_dataproduct.core.backends.polars_backend import PolarsBackend
 from jupyter_dataproduct.core.backends.reducers import event_table, finish_moments, rank_sums
 from jupyter_dataproduct.core.cohort import cohort_from_value
 from jupyter_dataproduct.core.product import Product
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "actg175"
-GENERATED_ROWS = 4000
-
-GENERATED_MANIFEST = """\
-name: generated
-version: 0.1.0
-title: Generated
-description: Numerical traps for the engines.
-owners: [Test]
-license: CC0
-sources:
-  rows: {kind: parquet, path: data/rows.parquet}
-model:
-  entities:
-    rows:
-      source: rows
-      key: id
-      columns:
-        id: {type: int, required: true}
-        arm: {type: category, labels: {0: zeta, 1: alpha, 2: mid}}
-        shifted: {type: float}
-        distinct: {type: float}
-        count: {type: int}
-        flag: {type: bool}
-        time: {type: int}
-        event: {type: bool}
-"""
-
-
-def _generated_rows() -> pl.DataFrame:
-    generator = np.random.default_rng(7)
-    n = GENERATED_ROWS
-    missing = generator.random((6, n)) < 0.05
-    return pl.DataFrame({
-        "id": np.arange(n),
-        "arm": pl.Series(generator.integers(0, 3, n)).cast(pl.Int64).to_list(),
-        "shifted": np.where(missing[0], np.nan, 1e9 + generator.normal(0, 1e-3, n)),
-        "distinct": np.where(missing[1], np.nan, np.round(generator.normal(0, 1, n), 6)),
-        "count": generator.poisson(3, n),
-        "flag": generator.random(n) < 0.4,
-        "time": generator.integers(1, 200, n),
-        "event": generator.random(n) < 0.6,
-    }).with_columns(
-        pl.col("shifted").fill_nan(None), pl.col("distinct").fill_nan(None),
-        pl.when(pl.Series(missing[2])).then(None).otherwise(pl.col("count")).alias("count"),
-        pl.when(pl.Series(missing[3])).then(None).otherwise(pl.col("flag")).alias("flag"),
-        pl.when(pl.Series(missing[4])).then(None).otherwise(pl.col("arm")).alias("arm"),
-        pl.when(pl.Series(missing[5])).then(None).otherwise(pl.col("event")).alias("event"),
-    )
-
-
-@pytest.fixture(scope="module")
-def actg(tmp_path_factory) -> Product:
-    folder = tmp_path_factory.mktemp("engines") / "actg175"
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".dataproduct"))
-    product = Product(folder)
-    product.build()
-    return product
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Product:
-    folder = tmp_path_factory.mktemp("engines") / "generated"
-    (folder / "data").mkdir(parents=True)
-    (folder / "dataproduct.yaml").write_text(GENERATED_MANIFEST)
-    _generated_rows().write_parquet(folder / "data" / "rows.parquet")
-    product = Product(folder)
-    product.build()
-    return product
-
 
 @pytest.fixture
 def backend(engine):
