@@ -1,12 +1,13 @@
-"""The backend reducers of a compare + survival protocol on polars and on Spark local[2].
+"""The built-in protocols through the engine seam, on polars and on Spark local[2].
 
     python bench/bench_engines.py --rows 1000000 --repeat 3
 
-Per engine: ``cold`` is the first answer in a fresh process state (for Spark: session
-start-up included, measured separately as ``session_s``), ``warm`` the best of
-``--repeat`` further runs. Ratios are against polars in the same run. The work is what
-``compare_arms`` and ``survival`` need from the rows: moments (shifted sums) and value
-counts for two cohorts, quartiles, and the (arm, time) event table.
+Per engine: ``session_s`` is the engine's start-up (Spark's JVM and session), ``cold`` the
+first run of the protocols after it, ``warm`` the best of ``--repeat`` further runs, and
+``cpu_s`` the CPU seconds of this process and its children (the JVM) in the best warm run.
+Ratios are against polars in the same run. The work: ``compare_arms`` (7 numbers, 5
+categories, two cohorts), ``survival`` (Kaplan-Meier and log-rank by arm) and
+``baseline_summary`` (summary by arm), each run by ``Product.run(..., engine=...)``.
 """
 
 from __future__ import annotations
@@ -24,26 +25,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generate import write_product  # noqa: E402
 
-from jupyter_dataproduct.core.backends.choice import parse_engine  # noqa: E402
-from jupyter_dataproduct.core.backends.polars_backend import PolarsBackend  # noqa: E402
-from jupyter_dataproduct.core.backends.reducers import event_table, finish_moments, rank_sums  # noqa: E402
-from jupyter_dataproduct.core.cohort import cohort_from_value  # noqa: E402
 from jupyter_dataproduct.core.product import Product  # noqa: E402
 
 NUMERIC = ["age", "wtkg", "karnof", "cd40", "cd80", "cd420", "cd820"]
-CATEGORICAL = ["gender", "race", "hemo", "symptom", "arms"]
+CATEGORICAL = ["gender", "race", "hemo", "symptom", "str2"]
+PROTOCOLS = {
+    "compare_arms": {"cohort_a": "arms == 'ZDV'", "cohort_b": "arms == 'ZDV+ddI'", "variables": NUMERIC + CATEGORICAL},
+    "survival": {},
+    "baseline_summary": {},
+}
 
 
-def workload(backend, snapshot, entity, cohorts) -> dict:
-    references = {name: 0.0 for name in NUMERIC}
-    moments = finish_moments(backend.moments(snapshot, entity, cohorts, NUMERIC, references), references)
-    counts = backend.value_counts(snapshot, entity, cohorts, CATEGORICAL + ["cd40"])
-    sums = rank_sums(counts["cd40"], "a")
-    quartiles = backend.quantiles(snapshot, entity, cohorts, ["cd40"], [0.25, 0.5, 0.75])
-    events = event_table(backend.event_counts(snapshot, entity, cohorts["all"], "days", "cens", "arms"),
-                         entity.columns["arms"].polars_type())
-    return {"moments": moments.height, "rank_sum_a": sums["rank_sum_a"], "quartiles": quartiles.height,
-            "events": events.height}
+def workload(product, engine: str) -> dict:
+    """Each protocol once; the numbers that must agree between engines."""
+    results = {name: product.run(name, parameters, record=False, engine=engine) for name, parameters in PROTOCOLS.items()}
+    comparison = results["compare_arms"].tables["comparison"]
+    return {"p_values": comparison["p_value"].to_list(), "chisq": results["survival"].values["chisq"],
+            "engine": results["survival"].provenance["engine"]}
 
 
 def cpu_seconds() -> float:
@@ -62,17 +60,19 @@ def cpu_seconds() -> float:
     return total
 
 
-def measure(make_backend, snapshot, entity, cohorts, repeat: int) -> dict:
+def measure(product, engine: str, repeat: int) -> dict:
+    from jupyter_dataproduct.core.backends.choice import backend_for, parse_engine
+
     started = time.perf_counter()
-    backend = make_backend()
+    backend_for(parse_engine(engine)).version()  # start the engine (Spark: JVM and session)
     session = time.perf_counter() - started
     started = time.perf_counter()
-    answer = workload(backend, snapshot, entity, cohorts)
+    answer = workload(product, engine)
     cold = time.perf_counter() - started
     warm, cpu = [], []
     for _ in range(repeat):
         cpu_before, started = cpu_seconds(), time.perf_counter()
-        workload(backend, snapshot, entity, cohorts)
+        workload(product, engine)
         warm.append(time.perf_counter() - started)
         cpu.append(cpu_seconds() - cpu_before)
     return {"session_s": round(session, 2), "cold_s": round(cold, 2), "warm_s": round(min(warm), 3),
@@ -88,21 +88,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         product = Product.open(write_product(Path(workdir) / "actg", args.rows))
         product.build()
-        snapshot = product.snapshot()
-        entity = product.manifest.model.entities["patients"]
-        cohorts = {name: cohort_from_value(text, "patients", entity)
-                   for name, text in {"a": "arms == 'ZDV'", "b": "arms == 'ZDV+ddI'", "all": ""}.items()}
-        polars = measure(PolarsBackend, snapshot, entity, cohorts, args.repeat)
-
-        def spark():
-            from jupyter_dataproduct.core.backends.spark_backend import SparkBackend
-
-            return SparkBackend(parse_engine(args.engine))
-
-        other = measure(spark, snapshot, entity, cohorts, args.repeat)
-        assert other["answer"]["rank_sum_a"] == polars["answer"]["rank_sum_a"], "engines disagree"
+        polars = measure(product, "polars", args.repeat)
+        other = measure(product, args.engine, args.repeat)
+        for mine, theirs in zip(other["answer"]["p_values"], polars["answer"]["p_values"]):
+            assert mine == theirs or abs(mine - theirs) <= 1e-9 * abs(theirs), "engines disagree"
         report = {
-            "rows": args.rows, "polars": polars, args.engine: other,
+            "rows": args.rows, "load_average_1min": os.getloadavg()[0],
+            "polars": {k: v for k, v in polars.items() if k != "answer"},
+            args.engine: {k: v for k, v in other.items() if k != "answer"},
+            "engines": [polars["answer"]["engine"], other["answer"]["engine"]],
             "ratio_warm": round(other["warm_s"] / polars["warm_s"], 1),
             "ratio_cold_including_session": round((other["session_s"] + other["cold_s"]) / polars["cold_s"], 1),
             "spark_cpu_s_per_million_rows": round(other["cpu_s"] / (args.rows / 1e6), 2),

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 DRIVER_RANKS_ENV = "DATAPRODUCT_SPARK_DRIVER_RANKS"
 DRIVER_RANKS = 200_000
 RANK_BUCKETS = 64
+_COUNT = "__dataproduct_count__"  # not "count": a model column may have that name
 
 
 def driver_rank_limit() -> int:
@@ -180,29 +181,63 @@ class SparkReducers:
         return order_moments(table, self.labels, list(variables), self.by)
 
     def value_counts(self, variables: Sequence[str]) -> dict[str, pl.DataFrame]:
+        """Every variable's counts in one job: grouping sets (cohort, groups, variable), told
+        apart by ``grouping()``, each value keeping its column's type."""
         from pyspark.sql import functions as F
 
+        variables = list(dict.fromkeys(variables))
+        keys = self._keys()
         result = {}
-        for name in variables:
-            counts = self.frame.groupBy(*self._keys(), F.col(_q(name)).alias("value")).agg(F.count(F.lit(1)).alias("count"))
-            result[name] = order_counts(self._small(counts), self.entity.columns[name].polars_type(), self.labels, self.by)
+        for name in [n for n in variables if n in self.by]:  # a group column's own values (the group check)
+            counts = self._small(self.frame.groupBy(*keys).agg(F.count(F.lit(1)).alias(_COUNT)))
+            part = counts.select(COHORT, *self.by, pl.col(name).alias("value"), pl.col(_COUNT).alias("count"))
+            result[name] = order_counts(part, self.entity.columns[name].polars_type(), self.labels, self.by)
+        variables = [n for n in variables if n not in self.by]
+        if not variables:
+            return result
+        sets = [[*keys, name] for name in variables]
+        counts = self._small(self.frame.groupingSets(sets, *keys, *variables).agg(
+            F.count(F.lit(1)).alias(_COUNT), *[F.grouping(name).alias(f"__grouped{i}") for i, name in enumerate(variables)]))
+        for i, name in enumerate(variables):
+            part = counts.filter(pl.col(f"__grouped{i}") == 0).select(
+                COHORT, *self.by, pl.col(name).alias("value"), pl.col(_COUNT).alias("count"))
+            result[name] = order_counts(part, self.entity.columns[name].polars_type(), self.labels, self.by)
         return result
 
     def rank_sums(self, variables: Sequence[str]) -> dict[str, dict[str, float]]:
-        return {name: self._rank_sums(name) for name in variables}
+        """Counts per distinct value, all variables with few values in one job (finished in the
+        driver); a variable with many takes the bucketed path (:func:`_bucketed_rank_sums`)."""
+        from pyspark.sql import functions as F
 
-    def _rank_sums(self, name: str) -> dict[str, float]:
+        variables = list(dict.fromkeys(variables))
+        if not variables:
+            return {}
+        limit = driver_rank_limit()
+        # An estimate is enough to choose the path: both paths are exact.
+        distinct = self.frame.agg(*[F.approx_count_distinct(F.col(_q(n))).alias(f"d{i}")
+                                    for i, n in enumerate(variables)]).collect()[0]
+        few = [n for i, n in enumerate(variables) if distinct[f"d{i}"] <= limit]
+        found = {n: self._bucketed(n) for n in variables if n not in few}
+        if few:
+            in_a = (F.col(LABEL) == self.labels[0]).cast("long")
+            stacked = None
+            for i, name in enumerate(few):
+                part = (self.frame.where(F.col(_q(name)).isNotNull())
+                        .select(F.lit(i).alias("variable"), F.col(_q(name)).cast("double").alias("value"), in_a.alias("a")))
+                stacked = part if stacked is None else stacked.unionByName(part)
+            counts = _to_polars(stacked.groupBy("variable", "value").agg(F.count(F.lit(1)).alias("t"), F.sum("a").alias("in_a")))
+            for i, name in enumerate(few):
+                table = counts.filter(pl.col("variable") == i).sort("value")
+                found[name] = rank_sums_of_sorted(table["t"], table["in_a"])
+        return {n: found[n] for n in variables}
+
+    def _bucketed(self, name: str) -> dict[str, float]:
         from pyspark.sql import functions as F
 
         counts = (self.frame.where(F.col(_q(name)).isNotNull())
-                  .groupBy(F.col(_q(name)).alias("value"))
+                  .groupBy(F.col(_q(name)).cast("double").alias("value"))
                   .agg(F.count(F.lit(1)).alias("t"),
                        F.sum(F.when(F.col(LABEL) == self.labels[0], 1).otherwise(0)).alias("in_a")))
-        limit = driver_rank_limit()
-        few = counts.limit(limit + 1).count() <= limit
-        if few:
-            table = _to_polars(counts).sort("value")
-            return rank_sums_of_sorted(table["t"], table["in_a"])
         return _bucketed_rank_sums(counts.cache())
 
     def event_counts(self, time: str, event: str, group: str | None) -> pl.DataFrame:
