@@ -32,12 +32,17 @@ def _execute(folder: Path, engine: str) -> nbformat.NotebookNode:
     return notebook
 
 
+Q = r"(?:&quot;|\"|')"  # a quote, in JSON, a Python repr or escaped in HTML
 VOLATILE = [
-    (r"'?\"?engine'?\"?: \{[^}]*\}", "engine: <engine>"),  # the provenance's engine
-    (r"\b[0-9a-f]{12,64}\b", "<id>"),  # history ids and timestamps-derived ids
+    # The provenance's engine: {"name": "polars", "version": "2.1.0"} or Spark's.
+    (rf"{Q}name{Q}: {Q}(?:polars|spark){Q},(\s*){Q}version{Q}: {Q}[0-9][0-9A-Za-z.+-]*{Q}", "<engine>"),
+    (r"\d{8}T\d{9}-[0-9a-f]{8}", "<history id>"),
     (r"\d+(\.\d+)? ?(ms|s|seconds)\b", "<time>"),
     (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?", "<timestamp>"),
 ]
+# Numbers written at full precision (a chart's spec and SVG) agree to 1e-9, not to the last
+# bit (float sums are not bit-reproducible on any multithreaded engine): compare 8 digits.
+FULL_PRECISION = re.compile(r"-?\d+\.\d{7,}(?:e[+-]?\d+)?")
 
 
 def _shown(notebook: nbformat.NotebookNode, folder: Path) -> dict[str, list[str]]:
@@ -55,6 +60,7 @@ def _shown(notebook: nbformat.NotebookNode, folder: Path) -> dict[str, list[str]
                 text = text.replace(str(folder), "<folder>")
                 for pattern, replacement in VOLATILE:
                     text = re.sub(pattern, replacement, text)
+                text = FULL_PRECISION.sub(lambda m: format(float(m.group()), ".8g"), text)
                 texts.append(text)
         shown[cell.id] = texts
     return shown
