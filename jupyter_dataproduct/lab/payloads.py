@@ -164,7 +164,7 @@ class ArtifactEntry(TypedDict):
     kind: str
     created: str
     entity: NotRequired[str]
-    summary: NotRequired[str]
+    summary: NotRequired[Any]  # a text or {rows, columns, ...}
     description: NotRequired[str]
     provenance: NotRequired[dict[str, Any]]
 

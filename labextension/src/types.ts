@@ -115,7 +115,7 @@ export interface IArtifactEntry {
   kind: string;
   entity?: string;
   created: string;
-  summary?: string;
+  summary?: unknown;
   description?: string;
   /** protocol, protocol_version, snapshot, parameters, cohort... (Artifacts section) */
   provenance?: Record<string, unknown>;

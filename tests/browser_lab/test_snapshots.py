@@ -3,6 +3,8 @@ progress, tag, verify, diff, use; load an artifact, use one in a form, delete on
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from jupyter_dataproduct.core.product import Product
@@ -109,12 +111,14 @@ def test_load_use_as_parameter_and_delete_artifacts(page, lab, screenshot):
     # Provenance expands.
     older.locator(".jp-DataProduct-disclosure").click()
     expect(older.locator(".jp-DataProduct-provenance")).to_contain_text("snapshot")
+    screenshot(page, "artifacts-provenance")
 
     # Use as a parameter: no form open, then into the compare_arms form.
     older.locator(".jp-DataProduct-useParameter").click()
     expect(section.locator(".jp-DataProduct-artifactsMessage")).to_contain_text("Open a protocol's form first")
     panel.locator('.jp-DataProduct-protocol[data-protocol="compare_arms"]').click()
     expect(panel.locator(".jp-DataProduct-form")).to_be_visible()
+    screenshot(page, "artifacts-form-open")
     older.locator(".jp-DataProduct-useParameter").click()
     cohort_a = panel.locator('.jp-DataProduct-form [data-parameter="cohort_a"]')
     expect(cohort_a.locator("select").filter(has=page.locator('option[value="older50"]')).first).to_have_value("older50")
@@ -126,7 +130,8 @@ def test_load_use_as_parameter_and_delete_artifacts(page, lab, screenshot):
     cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="%dataproduct load older50")
     expect(cell).to_have_count(1)
     assert "%dataproduct load older50 -o older50 --product actg175" in cell.locator(".jp-InputArea-editor").inner_text()
-    expect(cell.locator(".jp-InputPrompt")).to_contain_text("[1]", timeout=120_000)
+    expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"), timeout=120_000)
+    expect(cell.locator(".jp-OutputArea")).to_contain_text("age >= 50")
     expect(cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")).to_have_count(0)
 
     # Delete: asked first; cancel keeps it, Delete removes it.

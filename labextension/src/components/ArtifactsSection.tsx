@@ -11,6 +11,17 @@ import { PanelModel } from '../model';
 import { IArtifactEntry } from '../types';
 import { shortTime, useChanged } from './useSection';
 
+/** A provenance value as the narrow panel shows it (ids shortened; the title has all of it). */
+function provenanceText(key: string, value: unknown): string {
+  if (key === 'snapshot' && typeof value === 'string') {
+    return value.slice(0, 12);
+  }
+  if (key === 'cohort' && value && typeof value === 'object' && 'text' in (value as object)) {
+    return String((value as { text: unknown }).text);
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function Provenance(props: { provenance: Record<string, unknown> }): JSX.Element {
   return (
     <dl className="jp-DataProduct-provenance">
@@ -18,12 +29,25 @@ function Provenance(props: { provenance: Record<string, unknown> }): JSX.Element
         <React.Fragment key={key}>
           <dt>{key}</dt>
           <dd>
-            <code>{typeof value === 'string' ? value : JSON.stringify(value)}</code>
+            <code title={typeof value === 'string' ? value : undefined}>{provenanceText(key, value)}</code>
           </dd>
         </React.Fragment>
       ))}
     </dl>
   );
+}
+
+/** An artifact's summary: a text, or a few `key: value` pairs (rows, columns...). */
+function summaryText(summary: unknown): string {
+  if (typeof summary === 'string') {
+    return summary;
+  }
+  if (summary && typeof summary === 'object') {
+    return Object.entries(summary as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' · ');
+  }
+  return String(summary);
 }
 
 function ArtifactRow(props: { model: ArtifactsModel; artifact: IArtifactEntry }): JSX.Element {
@@ -52,7 +76,9 @@ function ArtifactRow(props: { model: ArtifactsModel; artifact: IArtifactEntry })
         </div>
         {open && (
           <div className="jp-DataProduct-artifactDetail">
-            {artifact.summary && <div className="jp-DataProduct-description">{artifact.summary}</div>}
+            {artifact.summary !== undefined && (
+              <div className="jp-DataProduct-description">{summaryText(artifact.summary)}</div>
+            )}
             {artifact.description && <div className="jp-DataProduct-description">{artifact.description}</div>}
             <Provenance provenance={provenance} />
           </div>
