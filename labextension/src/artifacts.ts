@@ -8,7 +8,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { snapshotApi } from './api';
 import { PanelModel } from './model';
-import { IArtifactEntry, IProtocolDetail, Role, SectionAction } from './types';
+import { fittingParameters } from './sectionCode';
+import { IArtifactEntry, Role, SectionAction } from './types';
 
 export interface IArtifactActions {
   /** Insert (and run) `%dataproduct load NAME -o VAR` in the active notebook. */
@@ -17,31 +18,6 @@ export interface IArtifactActions {
   confirmDelete(product: string, artifact: IArtifactEntry): Promise<boolean>;
   /** Show the form (after a parameter was filled in). */
   showForm(): void;
-}
-
-/** A Python identifier for an artifact loaded into the kernel. */
-export function artifactVariable(name: string): string {
-  const text = name.replace(/[^A-Za-z0-9_]/g, '_');
-  return /^[0-9]/.test(text) ? `_${text}` : text;
-}
-
-/** `%dataproduct load NAME -o VAR --product P`. */
-export function loadLine(product: string, artifact: string, quote: (w: string) => string): string {
-  return `%dataproduct load ${quote(artifact)} -o ${artifactVariable(artifact)} --product ${quote(product)}`;
-}
-
-/**
- * The open form's parameters an artifact fits: a cohort into cohort parameters (of its entity,
- * when both say which). Other kinds fit no parameter type the forms have.
- */
-export function fittingParameters(protocol: IProtocolDetail | null, artifact: IArtifactEntry): string[] {
-  if (!protocol || artifact.kind !== 'cohort') {
-    return [];
-  }
-  return Object.entries(protocol.schema.properties)
-    .filter(([, p]) => p['x-dataproduct-type'] === 'cohort')
-    .filter(([, p]) => !artifact.entity || !p['x-entity'] || p['x-entity'] === artifact.entity)
-    .map(([name]) => name);
 }
 
 export class ArtifactsModel {

@@ -11,46 +11,17 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { snapshotApi } from './api';
-import { artifactsOf, artifactVariable, loadLine } from './artifacts';
-import { LOAD_EXTENSION, connectLine, shlexQuote } from './codegen';
+import { artifactsOf } from './artifacts';
+import { LOAD_EXTENSION, connectLine } from './codegen';
 import { diffWidget } from './components/DiffView';
 import { InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
+import { artifactVariable, loadLine, pinnedInSources, useLine } from './sectionCode';
 import { snapshotsOf } from './snapshots';
 
 export interface ISectionSettings {
   runMode: 'run' | 'insert';
   insertAt: InsertPlace;
-}
-
-/** `%dataproduct snapshot use ID --product NAME` (the magic resolves ids, prefixes and tags). */
-export function useLine(product: string, snapshot: string): string {
-  return `%dataproduct snapshot use ${shlexQuote(snapshot)} --product ${shlexQuote(product)}`;
-}
-
-const USE_LINE = /^\s*%dataproduct\s+snapshot\s+use\s+(\S+)(.*)$/;
-const PRODUCT_OPTION = /--product(?:\s+|=)(\S+)/;
-
-/**
- * The snapshot the notebook's cells pin ``product`` to, read from its `%dataproduct snapshot
- * use` lines without running code (the last such line wins; a line without --product counts
- * for every product). The Current-notebook section can replace this with what the kernel says.
- */
-export function pinnedInSources(sources: string[], product: string): string | null {
-  let pinned: string | null = null;
-  for (const source of sources) {
-    for (const line of source.split('\n')) {
-      const match = USE_LINE.exec(line);
-      if (!match) {
-        continue;
-      }
-      const named = PRODUCT_OPTION.exec(match[2])?.[1]?.replace(/^['"]|['"]$/g, '');
-      if (!named || named === product) {
-        pinned = match[1].replace(/^['"]|['"]$/g, '');
-      }
-    }
-  }
-  return pinned;
 }
 
 export function connectSectionActions(
@@ -113,7 +84,7 @@ export function connectSectionActions(
 
   artifacts.actions = {
     load: (product, artifact) =>
-      deliver(product, loadLine(product, artifact.name, shlexQuote), `Loaded ${artifact.name} into ${artifactVariable(artifact.name)}`),
+      deliver(product, loadLine(product, artifact.name), `Loaded ${artifact.name} into ${artifactVariable(artifact.name)}`),
     confirmDelete: async (product, artifact) => {
       const result = await showDialog({
         title: 'Delete artifact',

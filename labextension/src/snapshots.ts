@@ -8,6 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { buildSnapshot, snapshotApi } from './api';
 import { PanelModel } from './model';
+import { tagProblem } from './sectionCode';
 import { IBuildProgress, ISnapshotEntry, IVerifyResult, Role, SectionAction } from './types';
 
 /** What the section asks of the application (set once by index.ts). */
@@ -29,16 +30,6 @@ export type BuildState =
   | { state: 'idle' }
   | { state: 'running'; progress: IBuildProgress | null }
   | { state: 'failed'; message: string };
-
-/** Letters, digits, '.', '_', '-', up to 64, not only hex, not 'latest' (core/snapshot.py). */
-export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export function tagProblem(name: string): string | null {
-  if (!TAG_PATTERN.test(name) || /^[0-9a-f]+$/.test(name) || name === 'latest') {
-    return `“${name}” is not a tag name: use letters, digits, '.', '_' or '-' (up to 64, starting with a letter or digit), not only hex digits, and not 'latest'.`;
-  }
-  return null;
-}
 
 export class SnapshotsModel {
   constructor(readonly panel: PanelModel) {

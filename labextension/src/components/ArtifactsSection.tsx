@@ -6,8 +6,9 @@
 import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
 
-import { artifactsOf, ArtifactsModel, fittingParameters } from '../artifacts';
+import { artifactsOf, ArtifactsModel } from '../artifacts';
 import { PanelModel } from '../model';
+import { fittingParameters } from '../sectionCode';
 import { IArtifactEntry } from '../types';
 import { shortTime, useChanged } from './useSection';
 
