@@ -83,6 +83,7 @@ def test_build_tag_verify_diff_and_use_a_snapshot(page, lab, screenshot):
     expect(patients).to_contain_text("2,139")
     expect(patients).to_contain_text("+1")
     screenshot(page, "snapshots-diff")
+    screenshot(page, "readme-snapshots", clip={"x": 0, "y": 0, "width": 1080, "height": 960})  # docs/images/snapshots.png
 
     # Use the older one: a cell pins the notebook, and the row says so.
     page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
