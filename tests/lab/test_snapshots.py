@@ -3,8 +3,11 @@ tag, diff; for a folder and for a product behind a real ``dataproduct serve``.""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import shutil
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 
 from jupyter_dataproduct.cli import main as cli
 from jupyter_dataproduct.core.product import Product
+from tests.server.test_builds import build_workers
 from tests.servers import dataproduct_serve
 
 SNAPSHOT_ENDPOINTS = [
@@ -79,6 +83,29 @@ async def test_a_failed_build_leaves_the_snapshots_intact_and_says_why(jp_fetch,
     assert after == before
     status, verified = await api("products", "tiny", "snapshots", before[0]["id"], "verify")
     assert status == 200 and verified["ok"] is True
+
+
+async def test_a_build_runs_in_a_child_process_and_a_killed_one_leaves_the_snapshots(jp_fetch, api, root):
+    folder = root / "products" / "actg175"
+    before = (await api("products", "actg175", "snapshots"))[1]["snapshots"]
+    request = asyncio.ensure_future(jp_fetch("dataproduct", "products", "actg175", "snapshots", method="POST",
+                                             body='{"force": true}', headers={"Accept": "application/x-ndjson"},
+                                             raise_error=False, request_timeout=120))
+    deadline = time.monotonic() + 60
+    while not (workers := build_workers(folder)):  # the build is another process than this server
+        assert time.monotonic() < deadline and not request.done(), "no build process appeared"
+        await asyncio.sleep(0.005)
+    os.kill(workers[0], signal.SIGKILL)
+    response = await request
+    if response.headers["Content-Type"].startswith("application/x-ndjson"):
+        error = ndjson(response.body)[-1]["error"]
+    else:
+        assert response.code == 500
+        error = json.loads(response.body)["error"]
+    assert error["code"] == "build_crashed" and "nothing was published" in error["message"]
+    assert (await api("products", "actg175", "snapshots"))[1]["snapshots"] == before
+    status, again = await api("products", "actg175", "snapshots", method="POST", body={"force": True})
+    assert status == 201 and again["snapshot"]["rows"]["patients"] == 2139
 
 
 async def test_verify_says_which_files_changed(api, root):
