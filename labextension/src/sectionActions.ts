@@ -106,6 +106,16 @@ export function connectSectionActions(
     return pinnedInSources(sources, product);
   });
   tracker.currentChanged.connect(() => snapshots.emit());
+  // The sections' titles name the product they show (as "Protocols of X" does).
+  model.changed.connect(() => {
+    for (const widget of panel.widgets) {
+      if (widget.hasClass('jp-DataProduct-snapshotsSection')) {
+        widget.title.label = model.selected ? `Snapshots of ${model.selected}` : 'Snapshots';
+      } else if (widget.hasClass('jp-DataProduct-artifactsSection')) {
+        widget.title.label = model.selected ? `Artifacts of ${model.selected}` : 'Artifacts';
+      }
+    }
+  });
   // Opening a section shows it fresh (what the CLI or another user changed meanwhile).
   const accordion = panel.content as unknown as {
     expansionToggled?: ISignal<unknown, number>;

@@ -4,10 +4,17 @@ progress, tag, verify, diff, use; load an artifact, use one in a form, delete on
 from __future__ import annotations
 
 import re
+import shutil
 
-from playwright.sync_api import expect
+import httpx
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
+from jupyter_dataproduct.cli import main as cli
 from jupyter_dataproduct.core.product import Product
+from tests.browser_lab.conftest import REPO
+from tests.servers import dataproduct_serve
 
 PANEL = "#jp-dataproduct-panel"
 # Records every value the build's progress bar shows (a build may end between two polls).
@@ -48,8 +55,11 @@ def test_build_tag_verify_diff_and_use_a_snapshot(page, lab, screenshot):
     data.write_text(data.read_text() + '"2140",990078,45,77.3,1,0,0,100,0,0,1,0,0,1,0,1,0,1,0,911,930,NA,0,885,526,0,1045,3\n')
     page.evaluate(WATCH_PROGRESS)
     section.locator(".jp-DataProduct-buildButton").click()
-    page.wait_for_timeout(300)
-    screenshot(page, "snapshots-building")
+    try:  # a picture of the bar part-way (the build may also finish before it is taken)
+        section.locator(".jp-DataProduct-progress[value]").wait_for(timeout=30_000)
+        panel.screenshot(path=str(screenshot.folder / "snapshots-building.png"))
+    except PlaywrightTimeoutError:
+        pass
     expect(rows).to_have_count(2, timeout=120_000)
     new = section.locator(".jp-DataProduct-snapshot.jp-mod-new")
     expect(new).to_contain_text("patients 2,140")
@@ -147,3 +157,44 @@ def test_load_use_as_parameter_and_delete_artifacts(page, lab, screenshot):
     expect(younger).to_have_count(0)
     assert "younger30" not in [a.name for a in product.artifacts.list()]
     panel.screenshot(path=str(screenshot.folder / "artifacts-panel.png"))
+
+
+@pytest.fixture(scope="module")
+def reader_product(lab, tmp_path_factory):
+    """ACTG 175 behind a real ``dataproduct serve``, added to the panel with a reader token."""
+    folder = tmp_path_factory.mktemp("served") / "actg175"
+    shutil.copytree(REPO / "examples" / "actg175", folder, ignore=shutil.ignore_patterns(".dataproduct"))
+    product = Product.open(folder)
+    product.build()
+    product.save_cohort("served_older", "patients", "age >= 50")
+    created = CliRunner().invoke(cli, ["token", "create", str(folder), "--role", "reader"])
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[0]
+    with dataproduct_serve(folder) as base:
+        answer = httpx.post(f"{lab.url}/dataproduct/products", headers={"Authorization": f"token {lab.token}"},
+                            json={"location": f"{base}/actg175", "name": "trial_reader", "token": token}, timeout=60)
+        assert answer.status_code == 201, answer.text
+        yield "trial_reader"
+
+
+def test_a_reader_sees_no_build_tag_verify_or_delete(page, lab, reader_product, screenshot):
+    tab = page.locator('.jp-SideBar [data-id="jp-dataproduct-panel"]')
+    if not page.locator(PANEL).is_visible():
+        tab.click()
+    panel = page.locator(PANEL)
+    panel.locator(f'.jp-DataProduct-product[data-product="{reader_product}"]').click()
+    for title in ("Snapshots", "Artifacts"):
+        header = panel.locator(".jp-AccordionPanel-title", has_text=title)
+        if header.get_attribute("aria-expanded") != "true":
+            header.click()
+    snapshots = panel.locator(".jp-DataProduct-snapshots")
+    expect(snapshots.locator(".jp-DataProduct-role")).to_have_text("reader")
+    row = snapshots.locator(".jp-DataProduct-snapshot").first
+    expect(row.locator(".jp-DataProduct-use")).to_be_visible()
+    for hidden in (".jp-DataProduct-tagButton", ".jp-DataProduct-verify"):
+        expect(row.locator(hidden)).to_have_count(0)
+    expect(snapshots.locator(".jp-DataProduct-buildButton")).to_have_count(0)
+    artifact = panel.locator('.jp-DataProduct-artifact[data-artifact="served_older"]')
+    expect(artifact.locator(".jp-DataProduct-load")).to_be_visible()
+    expect(artifact.locator(".jp-DataProduct-deleteArtifact")).to_have_count(0)
+    panel.screenshot(path=str(screenshot.folder / "snapshots-reader.png"))
