@@ -120,9 +120,9 @@ export class ArtifactsModel {
     }
   }
 
+  /** Show a message in the section (its own aria-live status, not the Form's). */
   say(message: string): void {
     this.message = message;
-    this.panel.announce(message);
     this.emit();
   }
 

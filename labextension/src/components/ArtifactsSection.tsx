@@ -144,7 +144,7 @@ export function ArtifactsSection(props: { model: PanelModel }): JSX.Element {
           <ArtifactRow key={a.name} model={model} artifact={a} />
         ))}
       </ul>
-      <div className="jp-DataProduct-announce jp-DataProduct-artifactsMessage" role="status" aria-live="polite">
+      <div className="jp-DataProduct-sectionMessage jp-DataProduct-artifactsMessage" role="status" aria-live="polite">
         {model.message}
       </div>
     </div>

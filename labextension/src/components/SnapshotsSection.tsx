@@ -203,7 +203,7 @@ export function SnapshotsSection(props: { model: PanelModel }): JSX.Element {
           <SnapshotRow key={s.id} model={model} snapshot={s} pinned={s.id === pinned} />
         ))}
       </ul>
-      <div className="jp-DataProduct-announce jp-DataProduct-snapshotsMessage" role="status" aria-live="polite">
+      <div className="jp-DataProduct-sectionMessage jp-DataProduct-snapshotsMessage" role="status" aria-live="polite">
         {model.message}
       </div>
     </div>
