@@ -37,11 +37,13 @@ def local_copy(s3_actg_dir, tmp_path):
 
 
 def test_a_product_in_object_storage_serves_what_a_local_copy_gives(s3_actg, local_copy):
-    built = s3_actg.build().snapshot
-    s3_actg.tag("v1", built.id)
-    token = CliRunner().invoke(cli, ["token", "create", str(s3_actg.path), "--role", "analyst"]).stdout.strip().splitlines()[0]
+    token = CliRunner().invoke(cli, ["token", "create", str(s3_actg.path), "--role", "admin"]).stdout.strip().splitlines()[0]
     with dataproduct_serve(s3_actg.path) as base:
         remote = connect(f"{base}/actg175", token=token)
+        assert remote.snapshots() == []
+        built = remote.build()  # the server builds in a child process and uploads to the bucket
+        assert s3_actg.store.ids() == [built.id]
+        remote.tag("v1", built.id)
         assert [s.id for s in remote.snapshots()] == [built.id] == [s.id for s in local_copy.snapshots()]
         assert remote.snapshot("v1").id == built.id
         assert remote.verify()["ok"] is True
