@@ -22,6 +22,7 @@ from .engine import PLUGIN_VERSION, adhoc_spec, bind_parameters, execute
 from .errors import DataProductError, ManifestError, ParameterError, ProductNotFoundError
 from .history import History, HistoryEntry
 from .manifest import MANIFEST_FILE, Manifest, load_manifest
+from .object_store import ObjectSnapshot, ObjectSnapshotStore
 from . import parameters as parameter_module  # MAX_CHOICES read at call time
 from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
 from .plugins import PluginSpec
@@ -29,7 +30,6 @@ from .progress import ProgressCallback
 from .protocol import LoadedProtocol, ProtocolCatalog
 from .repository import Repository
 from .result import Result
-from .object_store import ObjectSnapshot, ObjectSnapshotStore
 from .snapshot import Snapshot, SnapshotStore
 from .yaml_files import read_yaml_mapping
 

@@ -98,6 +98,10 @@ class SnapshotInfo:
         expected = snapshot_id(self.info["config_hash"], {k: v["fingerprint"] for k, v in self.info["sources"].items()})
         if expected != self.id:
             problems.append({"file": SNAPSHOT_FILE, "problem": "snapshot.json was edited: its id does not match its content"})
+        for name, meta in self.entities.items():
+            if "parts" in meta and meta["sha256"] != entity_sha256(meta["parts"]):
+                problems.append({"file": SNAPSHOT_FILE, "problem": f"snapshot.json was edited: the parts of {name!r} "
+                                                                   "do not match the entity's sha256"})
         listed = {SNAPSHOT_FILE}
         for part in self.files():
             listed.add(part["file"])

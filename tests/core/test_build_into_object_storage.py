@@ -5,6 +5,7 @@ stored checksum (nothing downloaded) or deep, and clear errors for a wrong bucke
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import shutil
 
@@ -12,8 +13,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from jupyter_dataproduct.core.errors import SnapshotExistsError, StorageError
+from jupyter_dataproduct.core.hashing import sha256_file
 from jupyter_dataproduct.core.object_store import ObjectSnapshot
 from jupyter_dataproduct.core.product import Product
+from jupyter_dataproduct.core.snapshot import Snapshot
 
 RUNS = [
     ("survival", {"group": "arms"}),
@@ -199,6 +202,12 @@ def test_a_local_build_in_parts_verifies_and_scans(write_product, tiny_manifest,
     part.chmod(0o644)
     part.write_bytes(part.read_bytes()[:-8] + b"01234567")
     assert snapshot.verify() == [{"file": "entities/people/part-00001.parquet", "problem": "changed (sha256 differs)"}]
+    # Someone "fixes" the part's hash in snapshot.json: the entity's hash no longer matches its parts.
+    edited = copy.deepcopy(snapshot.info)
+    edited["entities"]["people"]["parts"][1]["sha256"] = sha256_file(part)
+    assert Snapshot(snapshot.path, edited).verify() == [
+        {"file": "snapshot.json", "problem": "snapshot.json was edited: the parts of 'people' do not match the entity's sha256"},
+    ]
 
 
 def test_a_bucket_that_does_not_exist_is_a_clear_error(s3_actg_dir, s3_bucket):
