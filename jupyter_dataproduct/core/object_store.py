@@ -81,6 +81,11 @@ def storage_options() -> dict[str, str]:
     return options
 
 
+def manifest_bytes(info: dict[str, Any]) -> bytes:
+    """``snapshot.json`` as published (verify compares the store's checksum of these bytes)."""
+    return json.dumps(info, indent=2, sort_keys=True).encode()
+
+
 def _b64_sha256_to_hex(value: str) -> str:
     return base64.b64decode(value).hex()
 
@@ -125,8 +130,13 @@ class ObjectSnapshot(SnapshotInfo):
         """Compare each file's stored SHA-256 with ``snapshot.json`` (a HEAD per file, nothing
         downloaded); ``deep``: download and re-hash every file."""
         folder = self.store.snapshot_key(self.id, "")
-        return self.content_problems(lambda relative: self.store.file_sha256(folder + relative, deep=deep),
-                                     self.store.list_files(folder))
+        problems = self.content_problems(lambda relative: self.store.file_sha256(folder + relative, deep=deep),
+                                         self.store.list_files(folder))
+        # snapshot.json itself: what this process read (and caches) must still be what the store holds.
+        read = self.store.read_sha256.get(self.id) or hashlib.sha256(manifest_bytes(self.info)).hexdigest()
+        if self.store.file_sha256(folder + SNAPSHOT_FILE, deep=deep) != read:
+            problems.insert(0, {"file": SNAPSHOT_FILE, "problem": "changed in the store (sha256 differs from the one read)"})
+        return problems
 
 
 class ObjectSnapshotStore:
@@ -146,6 +156,7 @@ class ObjectSnapshotStore:
         self.client = client if client is not None else _client()
         self.root = Path(root) if root is not None else None
         self._infos: dict[str, dict[str, Any]] = {}  # snapshot.json by id: published snapshots never change
+        self.read_sha256: dict[str, str] = {}  # the SHA-256 of the snapshot.json bytes read, by id
 
     def __repr__(self) -> str:
         return f"ObjectSnapshotStore({self.url!r})"
@@ -232,7 +243,7 @@ class ObjectSnapshotStore:
             sent += size
             if steps is not None:
                 steps.finish(f"uploaded {part['file']} ({_size(sent)} of {_size(total)})")
-        manifest = json.dumps(info, indent=2, sort_keys=True).encode()
+        manifest = manifest_bytes(info)
         if steps is not None:
             steps.begin(f"publish {SNAPSHOT_FILE}")
         try:
@@ -290,6 +301,7 @@ class ObjectSnapshotStore:
                 info = json.loads(body)
             except json.JSONDecodeError as exc:
                 raise IntegrityError(f"Snapshot {snapshot[:SHORT_ID]}: snapshot.json is corrupt ({exc}).") from None
+            self.read_sha256[snapshot] = hashlib.sha256(body).hexdigest()
             self._infos[snapshot] = info
         return ObjectSnapshot(self, info)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import shutil
 
 import pytest
@@ -161,11 +162,22 @@ def test_verify_compares_stored_checksums_without_downloading(s3_actg, requests)
     snapshot = s3_actg.build().snapshot
     requests.names.clear()
     assert s3_actg.verify(snapshot.id) == (snapshot, [])
-    assert "GetObject" not in requests.names and requests.names.count("HeadObject") == 13
+    assert "GetObject" not in requests.names and requests.names.count("HeadObject") == 14  # 13 parts + snapshot.json
 
     requests.names.clear()
     assert s3_actg.verify(snapshot.id, deep=True)[1] == []
-    assert requests.names.count("GetObject") == 13  # deep: every file downloaded and re-hashed
+    assert requests.names.count("GetObject") == 14  # deep: every file downloaded and re-hashed
+
+
+def test_verify_notices_snapshot_json_replaced_after_it_was_read(s3_actg):
+    snapshot = s3_actg.build().snapshot  # this process has read (and cached) its snapshot.json
+    store = s3_actg.store
+    edited = dict(snapshot.info, product_version="9.9.9")
+    store.client.put_object(Bucket=store.bucket, Key=store.snapshot_key(snapshot.id, "snapshot.json"),
+                            Body=json.dumps(edited).encode(), ChecksumAlgorithm="SHA256")
+    problem = {"file": "snapshot.json", "problem": "changed in the store (sha256 differs from the one read)"}
+    assert s3_actg.verify(snapshot.id)[1] == [problem]
+    assert s3_actg.verify(snapshot.id, deep=True)[1] == [problem]
 
 
 def test_verify_detects_a_changed_missing_or_extra_object(s3_actg):
