@@ -26,7 +26,7 @@ from .object_store import ObjectSnapshot, ObjectSnapshotStore
 from . import parameters as parameter_module  # MAX_CHOICES read at call time
 from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
 from .plugins import PluginSpec
-from .progress import ProgressCallback
+from .progress import ProgressCallback, Steps
 from .protocol import LoadedProtocol, ProtocolCatalog
 from .repository import Repository
 from .result import Result
@@ -115,6 +115,19 @@ class Product:
 
     def build(self, *, progress: ProgressCallback = None, force: bool = False) -> BuildResult:
         return build_snapshot(self.manifest, self.path, self.store, progress=progress, force=force)
+
+    def publish(self, ref: str = "latest", *, progress: ProgressCallback = None) -> ObjectSnapshot:
+        """Upload local snapshot ``ref`` (built before the product moved) to the object storage
+        the manifest names; refused when it is already there."""
+        store = self.store
+        if not isinstance(store, ObjectSnapshotStore):
+            raise ManifestError(
+                f"{self.name} keeps its snapshots in its own folder; to publish them to object storage, "
+                "first set snapshots.url (s3://bucket/prefix) in dataproduct.yaml.",
+                details={"path": str(self.path)},
+            )
+        local = self.local_store.resolve(self._strip_product(ref))
+        return store.publish(local, Steps(total=1, callback=progress))
 
     def snapshots(self) -> list[Snapshot]:
         """All snapshots, newest first."""

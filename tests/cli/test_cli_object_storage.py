@@ -62,3 +62,21 @@ def test_a_location_that_is_not_s3_is_one_clear_message(cli, s3_actg_dir, s3_buc
     manifest.write_text(manifest.read_text().replace(f"s3://{s3_bucket}/actg175", "s3:/typo/actg175"))
     result = cli("build", s3_actg_dir, ok=False)
     assert "snapshots.url: 's3:/typo/actg175' is not an object storage location; write s3://bucket/prefix" in result.output
+
+
+def test_publish_moves_a_snapshot_built_before_the_product_moved_to_object_storage(cli, s3_actg_dir, s3_bucket):
+    manifest = s3_actg_dir / "dataproduct.yaml"
+    in_bucket = manifest.read_text()
+    manifest.write_text(in_bucket.split("snapshots:\n")[0])  # the product before it moved
+    local = json.loads(cli("build", s3_actg_dir, "--json").output)["snapshot"]
+    refused = cli("publish", s3_actg_dir, ok=False)
+    assert "keeps its snapshots in its own folder" in refused.output and "snapshots.url" in refused.output
+
+    manifest.write_text(in_bucket)
+    assert json.loads(cli("snapshots", s3_actg_dir, "--json").output) == []  # the bucket is empty
+    published = json.loads(cli("publish", s3_actg_dir, local["id"][:8], "--json").output)
+    assert published == {"id": local["id"], "store": f"s3://{s3_bucket}/actg175", "files": 2}
+    assert [s["id"] for s in json.loads(cli("snapshots", s3_actg_dir, "--json").output)] == [local["id"]]
+    assert "ok" in cli("verify", s3_actg_dir).output
+    again = cli("publish", s3_actg_dir, ok=False)
+    assert "is already published" in again.output and "never replaced" in again.output
