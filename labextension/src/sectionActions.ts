@@ -106,8 +106,20 @@ export function connectSectionActions(
     return pinnedInSources(sources, product);
   });
   tracker.currentChanged.connect(() => snapshots.emit());
-  // The sections' titles name the product they show (as "Protocols of X" does).
+  // The sections' titles name the product they show (as "Protocols of X" does); a panel
+  // refresh (its button, polling while shown) lists the open sections again too.
+  let refreshing = false;
   model.changed.connect(() => {
+    if (refreshing && !model.loading) {
+      for (const widget of panel.widgets) {
+        if (widget.isVisible && widget.hasClass('jp-DataProduct-snapshotsSection')) {
+          void snapshots.load();
+        } else if (widget.isVisible && widget.hasClass('jp-DataProduct-artifactsSection')) {
+          void artifacts.load();
+        }
+      }
+    }
+    refreshing = model.loading;
     for (const widget of panel.widgets) {
       if (widget.hasClass('jp-DataProduct-snapshotsSection')) {
         widget.title.label = model.selected ? `Snapshots of ${model.selected}` : 'Snapshots';
