@@ -3,6 +3,7 @@ its size threshold; polars otherwise. Unknown names say what is allowed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -52,7 +53,26 @@ def test_small_products_never_import_pyspark(tiny_product):
         "from jupyter_dataproduct.core.product import Product;"
         f"p = Product.open({str(tiny_product.path)!r}); p.build();"
         "assert choose_engine(environ={}).kind == 'polars';"
+        "r = p.run_plugin('summary', {'entity': 'people'}, record=False);"  # a built-in through the seam
+        "assert r.provenance['engine']['name'] == 'polars';"
         "print('pyspark' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    environment = {k: v for k, v in os.environ.items() if k != "DATAPRODUCT_ENGINE"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment)
     assert result.stdout.strip() == "False"
+
+
+def test_the_product_the_argument_and_the_environment_choose_in_that_order(tiny_product, monkeypatch):
+    from jupyter_dataproduct.core.product import Product
+
+    tiny_product.build()
+    snapshot = tiny_product.snapshot()
+    monkeypatch.delenv("DATAPRODUCT_ENGINE", raising=False)
+    assert tiny_product.backend(snapshot).name == "polars"
+    monkeypatch.setenv("DATAPRODUCT_ENGINE", "duckdb")
+    with pytest.raises(EngineError, match="Unknown engine 'duckdb'"):
+        tiny_product.backend(snapshot)
+    assert tiny_product.backend(snapshot, engine="polars").name == "polars"  # the argument first
+    assert Product.open(tiny_product.path, engine="polars").backend(snapshot).name == "polars"
+    with pytest.raises(EngineError, match="use 'polars', 'spark-local"):
+        Product.open(tiny_product.path, engine="spark")
