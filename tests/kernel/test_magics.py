@@ -290,3 +290,26 @@ def test_an_r_plugin_cell(run, ip, tiny, capsys):
     assert run("%dataproduct run n_smokers").to_polars()["smokers"].to_list() == [2]
     run("%dataproduct plugin export n_smokers")
     assert (tiny / "plugins" / "n_smokers.R").read_text().startswith("n_smokers <- function(people)")
+
+
+def test_the_engine_setting_chooses_the_engine_of_the_next_runs(run, ip, tiny, caplog, monkeypatch):
+    from jupyter_dataproduct.client import connect
+    from jupyter_dataproduct.client.options import options
+    from jupyter_dataproduct.core.errors import EngineError
+
+    run("%config DataProductMagics.engine = 'spark'")  # not an engine: refused, with what is allowed
+    assert "use 'polars', 'spark-local[N]'" in caplog.text
+    assert ip.magics_manager.registry["DataProductMagics"].engine == ""
+    product = connect(tiny)
+    product.build()
+    # The setting is read at each run and comes before DATAPRODUCT_ENGINE (here not an engine).
+    monkeypatch.setenv("DATAPRODUCT_ENGINE", "duckdb")
+    run("%config DataProductMagics.engine = 'polars'")
+    assert options.engine == "polars"
+    assert product.run_plugin("summary", entity="people").provenance["engine"]["name"] == "polars"
+    run("%config DataProductMagics.engine = ''")
+    with pytest.raises(EngineError, match="Unknown engine 'duckdb'"):
+        product.run_plugin("summary", entity="people")
+    assert connect(tiny, engine="polars").run_plugin("summary", entity="people").provenance["engine"]["name"] == "polars"
+    with pytest.raises(EngineError):
+        connect(tiny, engine="spark")
