@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.errors import ParameterError
+
+if TYPE_CHECKING:  # polars loads with the first frame, not with %load_ext
+    import polars as pl
 
 
 @dataclass

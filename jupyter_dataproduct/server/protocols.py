@@ -18,6 +18,7 @@ from .auth import Call, endpoint
 from ..contract.errors import BadRequestError, PluginNotFoundError
 from .requests import expect_object, query_text, read_json, tables_format
 from .responses import json_from_thread
+from .result_memo import memo_key
 from .runs import run_in_budget
 from ..contract.wire import encode_result
 
@@ -38,7 +39,19 @@ async def describe_protocol(call: Call) -> Response:
 async def run_protocol(call: Call) -> Response:
     ref = call.request.path_params["ref"]
     parameters, snapshot, tables = await _run_inputs(call, ref, "The parameters")
-    return await json_from_thread(lambda: encode_result(run_in_budget(call, "run", ref, parameters, snapshot=snapshot), tables))
+
+    def work() -> dict[str, Any]:
+        memo = getattr(call.request.app.state, "result_memo", None)
+        key = memo_key(memo, call.product, ref, parameters, snapshot)
+        remembered = memo.answer(call.product, key) if key is not None else None
+        if remembered is not None:  # the same run on the same snapshot and code: no worker needed
+            return encode_result(remembered, tables)
+        result = run_in_budget(call, "run", ref, parameters, snapshot=snapshot)
+        if key is not None:
+            memo.remember(call.product, key, result)
+        return encode_result(result, tables)
+
+    return await json_from_thread(work)
 
 
 @endpoint("reader")
