@@ -14,14 +14,21 @@ The run is still recorded: every answer from memory writes a history entry of it
 stores (small ones) are kept, at most ``max_entries`` of them, least recently used first
 out; anything unusual (a pruned history entry, a key that cannot be made) falls back to a
 real run.
+
+Tables are kept as Arrow IPC bytes and read into a new frame for every answer: a polars
+frame used from several threads at once can deadlock (one thread holds the frame's lock
+while waiting for the GIL, another holds the GIL while waiting for that lock).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections import OrderedDict
 from typing import Any
+
+import polars as pl
 
 from ..core.errors import DataProductError
 from ..core.parameters import bound_to_json
@@ -32,12 +39,29 @@ DEFAULT_MAX_ENTRIES = 512
 Key = tuple[str, ...]
 
 
+class _Kept:
+    """A result as the memo keeps it: nothing shared with a thread that may still use it."""
+
+    def __init__(self, result: Result) -> None:
+        self.entry_id: str = result.provenance["history_id"]
+        self.provenance = json.loads(json.dumps(result.provenance, default=str))
+        self.tables = {name: _ipc(frame) for name, frame in result.tables.items()}
+        self.values = json.loads(json.dumps(result.values, default=str))
+        self.charts = json.loads(json.dumps(result.charts, default=str))
+
+    def result(self, history_id: str) -> Result:
+        """A fresh Result (new frames) recorded as history entry ``history_id``."""
+        tables = {name: pl.read_ipc_stream(io.BytesIO(data)) for name, data in self.tables.items()}
+        return Result(provenance={**self.provenance, "history_id": history_id}, tables=tables,
+                      values=json.loads(json.dumps(self.values)), charts=json.loads(json.dumps(self.charts)))
+
+
 class ResultMemo:
     """Results of earlier runs by what they were computed from; thread-safe."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.max_entries = max(1, max_entries)
-        self._results: OrderedDict[Key, tuple[str, Result]] = OrderedDict()  # key -> (history entry id, result)
+        self._results: OrderedDict[Key, _Kept] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -64,30 +88,36 @@ class ResultMemo:
         if found is None:
             self.misses += 1
             return None
-        entry_id, result = found
-        entry = product.history.record_again(entry_id)
+        entry = product.history.record_again(found.entry_id)
         if entry is None:  # pruned since: run again
             with self._lock:
                 self._results.pop(key, None)
             self.misses += 1
             return None
         self.hits += 1
-        return Result(provenance={**result.provenance, "history_id": entry.id}, tables=result.tables,
-                      values=result.values, charts=result.charts)
+        return found.result(entry.id)
 
     def remember(self, product: Any, key: Key, result: Result) -> None:
         """Keep ``result`` of a run for ``key`` if the history stored it (small enough)."""
         entry_id = result.provenance.get("history_id")
         if not isinstance(entry_id, str) or not product.history.is_stored(entry_id):
             return
+        kept = _Kept(result)
         with self._lock:
-            self._results[key] = (entry_id, result)
+            self._results[key] = kept
             self._results.move_to_end(key)
             while len(self._results) > self.max_entries:
                 self._results.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._results)
+
+
+def _ipc(frame: pl.DataFrame) -> bytes:
+    """The frame as Arrow IPC bytes, every type kept as polars has it (Enum levels too)."""
+    buffer = io.BytesIO()
+    frame.write_ipc_stream(buffer)
+    return buffer.getvalue()
 
 
 def memo_key(memo: ResultMemo | None, product: Any, ref: str, parameters: dict[str, Any], snapshot: str) -> Key | None:

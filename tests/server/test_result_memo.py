@@ -122,3 +122,21 @@ def test_a_pruned_history_is_run_again_and_no_memo_runs_every_call(memo_server, 
     assert app.state.result_memo is None
     answers = [http.post(RUN, json={}, headers=headers["analyst"]).json() for _ in range(2)]
     assert without_history_id(answers[0]) == without_history_id(answers[1]) and product.history.count() == 2
+
+
+def test_many_clients_asking_the_same_at_once_all_get_it(memo_server, headers):
+    # The memo's answer is shared by every thread of the server: nothing of it may be a polars
+    # frame in use by two threads at once (that deadlocked the server under 8 clients).
+    from concurrent.futures import ThreadPoolExecutor
+
+    http, app, product = memo_server()
+    first = without_history_id(http.post(RUN, json={}, headers=headers["analyst"]).json())
+
+    def ask(_: int) -> dict:
+        with httpx.Client(base_url=str(http.base_url), timeout=60) as client:
+            return [without_history_id(client.post(RUN, json={}, headers=headers["analyst"]).json()) for _ in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = [a for batch in pool.map(ask, range(8)) for a in batch]
+    assert answers == [first] * 200 and app.state.result_memo.hits == 200
+    assert product.history.count() == 201
