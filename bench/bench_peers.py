@@ -280,9 +280,33 @@ def start_datasette(python: Path, database: Path, port: int) -> subprocess.Popen
     raise RuntimeError("Datasette did not start")
 
 
-def call_rate(make_call, threads: int, seconds: float) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and of its children that are still running
+    (the run workers), from /proc: a per-call cost that a loaded machine does not inflate
+    as much as wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for p in pids + [int(c) for c in children]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+SERVER_CPU: dict[str, float] = {}  # the last call_rate's server CPU ms per call, by label
+
+
+def call_rate(make_call, threads: int, seconds: float, server: int | None = None, label: str = "") -> float:
     stop = time.perf_counter() + seconds
     counts = [0] * threads
+    cpu_before = cpu_seconds(server) if server else 0.0
 
     def loop(i: int) -> None:
         call = make_call()
@@ -293,6 +317,8 @@ def call_rate(make_call, threads: int, seconds: float) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(loop, range(threads)))
+    if server and label:
+        SERVER_CPU[label] = 1000 * (cpu_seconds(server) - cpu_before) / max(1, sum(counts))
     return sum(counts) / (time.perf_counter() - started)
 
 
@@ -336,9 +362,11 @@ def serving_section(synthetic: Product, actg: Product, folder: Path, repeat: int
         call_rate(ours_call(True), clients, 1.0)  # starts every run worker (not part of any rate)
         rates = {}
         for threads in (1, clients):
-            rates[threads] = (call_rate(ours_call(), threads, seconds), call_rate(datasette_call(), threads, seconds))
-            rates[f"{threads}v"] = (call_rate(ours_call(True), threads, seconds),
-                                    call_rate(datasette_call(True), threads, seconds))
+            rates[threads] = (call_rate(ours_call(), threads, seconds, server.pid, f"ours {threads}"),
+                              call_rate(datasette_call(), threads, seconds, datasette.pid, f"datasette {threads}"))
+            rates[f"{threads}v"] = (call_rate(ours_call(True), threads, seconds, server.pid, f"ours {threads}v"),
+                                    call_rate(datasette_call(True), threads, seconds, datasette.pid,
+                                              f"datasette {threads}v"))
         rows = []
         for key, (o, d) in rates.items():
             t = int(str(key).rstrip("v"))
@@ -346,8 +374,10 @@ def serving_section(synthetic: Product, actg: Product, folder: Path, repeat: int
                     else "the same call again (our server answers from its memo of results)")
             rows.append(row(f"small calls/s, {t} client{'s' if t > 1 else ''}, cd4_response vs canned query, {what}",
                             o, d, "Datasette canned query", unit="/s"))
+        cpu = {k: round(v, 2) for k, v in SERVER_CPU.items()}  # server CPU ms per call (workers included)
         rows += _extracts(synthetic, f"{ours_base}/actg_synthetic", tokens[synthetic.path], ds_base, repeat)
-        return {"rows": rows, "checked": "cd4_response responders per arm equal to the canned query's"}
+        return {"rows": rows, "server_cpu_ms_per_call": cpu,
+                "checked": "cd4_response responders per arm equal to the canned query's"}
     finally:
         for process in (server, datasette):
             process.terminate()

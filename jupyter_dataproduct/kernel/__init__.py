@@ -20,7 +20,7 @@ def load_ipython_extension(ipython: Any) -> None:
     register_completer(ipython, magics)
     magics.warm_up = WarmUp(ipython, lambda: magics.session.products.values())
     magics.warm_up.install()
-    magics.preload = WarmUp(ipython, lambda: (), CLIENT_MODULES, local_only=False)
+    magics.preload = WarmUp(ipython, lambda: (), CLIENT_MODULES, local_only=False, delay=0.3)
     magics.preload.install()
 
 

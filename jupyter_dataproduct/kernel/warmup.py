@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from typing import Any
 
 # What a first local run imports beyond the client (measured with python -X importtime).
@@ -45,11 +46,12 @@ class WarmUp:
     (``local_only=False``: after the first cell)."""
 
     def __init__(self, ipython: Any, products: Any, modules: tuple[str, ...] = LOCAL_RUN_MODULES,
-                 local_only: bool = True) -> None:
+                 local_only: bool = True, delay: float = 0.0) -> None:
         self.ipython = ipython
         self.products = products  # () -> the connected products (DataProduct objects)
         self.modules = modules
         self.local_only = local_only
+        self.delay = delay  # seconds to let the kernel send the cell's reply before importing (GIL)
         self.thread: threading.Thread | None = None
         self.failed: dict[str, str] = {}
 
@@ -64,6 +66,8 @@ class WarmUp:
         self.thread.start()
 
     def _import_all(self) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         for module in self.modules:
             try:
                 importlib.import_module(module)
