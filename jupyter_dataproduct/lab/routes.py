@@ -9,6 +9,7 @@ from jupyter_server.utils import url_path_join
 from .artifacts import ArtifactsHandler
 from .base import NotFoundHandler
 from .cohorts import CohortCountHandler
+from .history import HistoryHandler
 from .products import ProductHandler, ProductsHandler
 from .protocols import ProtocolHandler, ProtocolsHandler, ValidateHandler
 from .version import VersionHandler
@@ -27,6 +28,7 @@ def handlers(base_url: str) -> list[tuple[str, Any]]:
         (PRODUCT + r"/protocols/" + SEGMENT + r"/validate", ValidateHandler),
         (PRODUCT + r"/cohorts/count", CohortCountHandler),
         (PRODUCT + r"/artifacts", ArtifactsHandler),
+        (PRODUCT + r"/history", HistoryHandler),
         (r"(.*)", NotFoundHandler),
     ]
     return [(url_path_join(base_url, "dataproduct", pattern) + "$", handler) for pattern, handler in routes]
