@@ -12,7 +12,8 @@ import React from 'react';
 
 import { api } from './api';
 import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
-import { registerCommands } from './commands';
+import { CommandIDs, registerCommands } from './commands';
+import { historyActions } from './historyActions';
 import { askProduct, confirmRemove } from './dialogs';
 import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
@@ -173,15 +174,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         model.announce(`Could not remove ${name}: ${(error as Error).message}`);
       }
     };
-    const openProtocol = (protocol: string): void => {
-      void model.openProtocol(protocol).then(() => panel.showForm());
+    const openProtocol = async (protocol: string, parameters?: Record<string, unknown>): Promise<void> => {
+      await model.openProtocol(protocol, parameters);
+      panel.showForm();
     };
 
+    const history = historyActions({ commands: app.commands, model, writer, settings, openProtocolCommand: CommandIDs.openProtocol });
     const panel: DataProductPanel = new DataProductPanel(model, {
+      ...history,
       add: () => void addProduct(),
       remove: (name: string) => void removeProduct(name),
       refresh: () => void model.refresh(),
-      open: openProtocol,
+      open: (protocol: string) => void openProtocol(protocol),
       insert: (protocol: string) => void deliverProtocol('insert', protocol),
       startDrag,
       deliver: async (mode: Delivery) => {

@@ -116,3 +116,23 @@ export interface IArtifactEntry {
   entity?: string;
   created: string;
 }
+
+// -- History section (GET products/{name}/history) ----------------------------------------------
+
+/** One run of a protocol, as recorded (cohorts as {entity, tree, text, artifact?}). */
+export interface IHistoryEntry {
+  id: string;
+  when: string;
+  who: string;
+  protocol: string;
+  version: string;
+  snapshot: string;
+  parameters: Record<string, unknown>;
+  stored: boolean;
+}
+
+export interface IHistoryPage {
+  entries: IHistoryEntry[];
+  offset: number;
+  more: boolean;
+}
