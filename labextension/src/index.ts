@@ -14,6 +14,7 @@ import { api } from './api';
 import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
 import { CommandIDs, registerCommands } from './commands';
 import { historyActions } from './historyActions';
+import { CurrentNotebookModel } from './currentNotebook';
 import { askProduct, confirmRemove } from './dialogs';
 import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
@@ -180,8 +181,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     const history = historyActions({ commands: app.commands, model, writer, settings, openProtocolCommand: CommandIDs.openProtocol });
+    const currentNotebook = new CurrentNotebookModel(tracker);
     const panel: DataProductPanel = new DataProductPanel(model, {
       ...history,
+      currentNotebook,
       add: () => void addProduct(),
       remove: (name: string) => void removeProduct(name),
       refresh: () => void model.refresh(),

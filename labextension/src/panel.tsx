@@ -10,13 +10,14 @@ import React from 'react';
 import { BrowseSection, IBrowseActions } from './components/BrowseSection';
 import { FormSection, IFormActions } from './components/FormSection';
 import { HistorySection, IHistoryActions } from './components/HistorySection';
+import { CurrentNotebookSection, ICurrentNotebookActions } from './components/CurrentNotebookSection';
 import { IProductActions, ProductsSection } from './components/ProductsSection';
 import { dataProductIcon } from './icon';
 import { PanelModel } from './model';
 
 export const PANEL_ID = 'jp-dataproduct-panel';
 
-export type IPanelActions = IProductActions & IBrowseActions & IFormActions & IHistoryActions;
+export type IPanelActions = IProductActions & IBrowseActions & IFormActions & IHistoryActions & ICurrentNotebookActions;
 
 function section(title: string, className: string, render: () => JSX.Element): ReactWidget {
   const widget = ReactWidget.create(render());
@@ -42,6 +43,8 @@ export class DataProductPanel extends SidePanel {
     this.addWidget(this.formSection);
     this.addWidget(section('History', 'jp-DataProduct-historySection', () => <HistorySection actions={actions} />));
     this.watchSection(this.widgets[this.widgets.length - 1], on => actions.history.setActive(on));
+    this.addWidget(section('Current notebook', 'jp-DataProduct-currentSection', () => <CurrentNotebookSection actions={actions} />));
+    this.watchSection(this.widgets[this.widgets.length - 1], on => actions.currentNotebook.setActive('current', on));
     // The browse section's title names the product it shows.
     model.changed.connect(() => {
       const browse = this.widgets[1];

@@ -113,3 +113,58 @@ def test_the_open_protocol_command_drops_unknown_parameters_and_shows_refused_va
     error = form.locator(".jp-DataProduct-validation .jp-DataProduct-error")
     expect(error).to_contain_text("variables")
     screenshot(page, "history-command-errors")
+
+
+def run_cell(page, code: str) -> None:
+    """Type ``code`` into a new cell at the end of the active notebook and run it."""
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:insert-cell-below'); }")
+    editor = page.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
+    editor.click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+
+
+def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, lab, screenshot):
+    page.goto(lab.lab_url("lab/workspaces/current-notebook"))
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    panel = open_panel(page)
+    expand(panel, "Current notebook")
+    current = panel.locator(".jp-DataProduct-current")
+    expect(current).to_contain_text("No notebook is active.")
+
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
+    expect(page.locator(".jp-Notebook")).to_be_visible()
+    expect(current.locator(".jp-DataProduct-currentStatus")).to_contain_text("has not loaded the magics", timeout=60_000)
+    first_notebook = current.locator(".jp-DataProduct-currentNotebook").inner_text()
+
+    # The panel's Connect writes and runs a %dataproduct connect cell: the kernel reports it.
+    page.evaluate("() => { window.jupyterapp.commands.execute('dataproduct:connect-notebook', {product: 'actg175'}); }")
+    row = current.locator('.jp-DataProduct-kernelProduct[data-product="actg175"]')
+    expect(row).to_be_visible(timeout=60_000)
+    expect(row).to_contain_text("not pinned: runs use the latest snapshot")
+    expect(row).to_contain_text("default")
+    expect(row).to_have_attribute("data-pinned", "")
+
+    run_cell(page, "%dataproduct snapshot use latest")
+    expect(row).to_have_attribute("data-pinned", re.compile(r"^[0-9a-f]{64}$"), timeout=60_000)
+    pinned = row.get_attribute("data-pinned")
+    expect(row.locator(".jp-DataProduct-pinned")).to_have_text(pinned[:12])
+    screenshot(page, "current-notebook-pinned")
+
+    run_cell(page, "%dataproduct snapshot use none")
+    expect(row).to_have_attribute("data-pinned", "", timeout=60_000)
+    run_cell(page, f"%dataproduct snapshot use {pinned[:10]}")
+    expect(row).to_have_attribute("data-pinned", pinned, timeout=60_000)
+
+    # Another notebook: its own kernel has nothing; back to the first: its products again.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
+    expect(current.locator(".jp-DataProduct-currentNotebook")).not_to_have_text(first_notebook)
+    expect(current.locator(".jp-DataProduct-currentStatus")).to_contain_text("has not loaded the magics", timeout=60_000)
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").filter(has_text=first_notebook).click()
+    expect(row).to_have_attribute("data-pinned", pinned)
+
+    # A restarted kernel has lost its products.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:restart-kernel'); }")
+    page.locator(".jp-Dialog").get_by_role("button", name="Confirm Kernel Restart").click()
+    expect(current.locator(".jp-DataProduct-currentStatus")).to_contain_text("has not loaded the magics", timeout=60_000)
+    expect(row).to_have_count(0)
