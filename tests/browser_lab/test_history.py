@@ -76,6 +76,22 @@ def test_a_run_shows_in_history_reruns_and_opens_its_form_pre_filled(page, lab, 
     expect(entries).to_have_count(2, timeout=30_000)
     assert entries.first.get_attribute("data-history-id") > entry_id
     expect(entries.first.locator(".jp-DataProduct-params").first).to_contain_text("age >= 40")
+    panel.screenshot(path=str(screenshot.folder / "history-readme.png"))
+
+    # Save: a name asked in a dialog, then a %dataproduct history --save cell runs.
+    entries.last.get_by_role("button", name="Save…").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill("older_zdv_run")
+    dialog.locator(".jp-mod-accept").click()
+    saved = page.locator(".jp-Notebook .jp-CodeCell").filter(
+        has_text=f"%dataproduct history --save {entry_id} older_zdv_run --product actg175")
+    expect(saved).to_have_count(1)
+    expect(saved.locator(".jp-OutputArea")).to_contain_text("older_zdv_run", timeout=60_000)
+    expect(saved.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")).to_have_count(0)
+    answer = page.request.get(f"{lab.url}/dataproduct/products/actg175/artifacts",
+                              headers={"Authorization": f"token {lab.token}"})
+    assert {"name": "older_zdv_run", "kind": "result"}.items() <= \
+        next(a for a in answer.json()["artifacts"] if a["name"] == "older_zdv_run").items()
 
     # A fresh form (defaults), then the older entry's "Open form": its parameters are back.
     panel.locator('.jp-DataProduct-protocol[data-protocol="compare_arms"]').click()
