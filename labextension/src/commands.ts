@@ -26,7 +26,7 @@ export interface ICommandActions {
   remove(name: string): void;
   connect(name: string): Promise<void>;
   /** Open the protocol's form (of the selected product), pre-filled with `parameters` if given. */
-  open(protocol: string, parameters?: Record<string, unknown>): Promise<void>;
+  open(protocol: string, parameters?: Record<string, unknown>, version?: string): Promise<void>;
   deliverProtocol(mode: Delivery, protocol: string): Promise<void>;
 }
 
@@ -122,7 +122,8 @@ export function registerCommands(
         }
         await model.select(product);
       }
-      const named = typeof args.protocol === 'string' && args.protocol ? args.protocol.split('@')[0] : undefined;
+      const [named, version] =
+        typeof args.protocol === 'string' && args.protocol ? args.protocol.split('@', 2) : [undefined, undefined];
       const protocol = await protocolOf({ protocol: named });
       const parameters = args.parameters;
       if (protocol) {
@@ -131,7 +132,8 @@ export function registerCommands(
           protocol,
           parameters && typeof parameters === 'object' && !Array.isArray(parameters)
             ? (parameters as Record<string, unknown>)
-            : undefined
+            : undefined,
+          version
         );
       }
     }

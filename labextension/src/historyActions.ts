@@ -82,7 +82,7 @@ export function historyActions(deps: IHistoryDeps): IHistoryActions {
   const openForm = async (entry: IHistoryEntry): Promise<void> => {
     await deps.commands.execute(deps.openProtocolCommand, {
       product: history.product,
-      protocol: entry.protocol,
+      protocol: entry.version ? `${entry.protocol}@${entry.version}` : entry.protocol,
       parameters: entry.parameters as never
     });
   };

@@ -175,8 +175,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         model.announce(`Could not remove ${name}: ${(error as Error).message}`);
       }
     };
-    const openProtocol = async (protocol: string, parameters?: Record<string, unknown>): Promise<void> => {
-      await model.openProtocol(protocol, parameters);
+    const openProtocol = async (protocol: string, parameters?: Record<string, unknown>, version?: string): Promise<void> => {
+      await model.openProtocol(protocol, parameters, version);
       panel.showForm();
     };
 

@@ -159,8 +159,9 @@ export class PanelModel {
     await this.refresh();
   }
 
-  /** Open a protocol's form: its defaults, or pre-filled with `parameters` (see prefill.ts). */
-  async openProtocol(name: string, parameters?: Record<string, unknown>): Promise<void> {
+  /** Open a protocol's form: its defaults, or pre-filled with `parameters` (see prefill.ts);
+   * `version`: the one the parameters come from (a note when the form's differs). */
+  async openProtocol(name: string, parameters?: Record<string, unknown>, version?: string): Promise<void> {
     if (this.selected === null) {
       return;
     }
@@ -177,6 +178,10 @@ export class PanelModel {
         }
       } else {
         this.formData = defaults(detail);
+      }
+      if (version && version !== detail.version) {
+        const note = `These parameters are from v${version}; the form is v${detail.version}.`;
+        this.formNote = this.formNote ? `${this.formNote} ${note}` : note;
       }
       this.formGeneration += 1;
       this.formError = null;

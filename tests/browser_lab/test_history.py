@@ -117,13 +117,14 @@ def test_the_open_protocol_command_drops_unknown_parameters_and_shows_refused_va
     page.evaluate("async () => { await window.jupyterapp.restored; }")
     panel = open_panel(page)
     page.evaluate("""() => window.jupyterapp.commands.execute('dataproduct:open-protocol', {
-        product: 'actg175', protocol: 'compare_arms',
+        product: 'actg175', protocol: 'compare_arms@0.9.0',
         parameters: {cohort_b: {entity: 'patients', tree: {column: 'karnof', op: '<', value: 90},
                                 text: 'karnof < 90'},
                      variables: ['age', 'no_such_column'], bogus: 1}})""")
     form = panel.locator(".jp-DataProduct-form")
     expect(panel.locator(".jp-DataProduct-formNote")).to_have_text(
-        "Left out bogus: not a parameter of compare_arms v1.0.0.")
+        "Left out bogus: not a parameter of compare_arms v1.0.0. "
+        "These parameters are from v0.9.0; the form is v1.0.0.")
     expect(form.locator('[data-parameter="cohort_b"] .jp-DataProduct-cohortLive')).to_have_text("karnof < 90")
     expect(form.locator('[data-parameter="cohort_a"] .jp-DataProduct-cohortLive')).to_have_text("arms == 'ZDV'")
     error = form.locator(".jp-DataProduct-validation .jp-DataProduct-error")

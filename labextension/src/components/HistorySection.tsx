@@ -19,6 +19,8 @@ export interface IHistoryActions {
 }
 
 const SHORT = 12;
+/** The version a plugin run without a protocol records (core/engine.py PLUGIN_VERSION): no form. */
+const PLUGIN_RUN = 'plugin';
 const COMPACT_VALUE = 40;
 
 /** Re-render on every `changed` of the history model. */
@@ -125,16 +127,18 @@ function HistoryRow(props: { entry: IHistoryEntry; actions: IHistoryActions }): 
         >
           Save…
         </Button>
-        <Button
-          small
-          minimal
-          className="jp-DataProduct-historyForm"
-          disabled={busy}
-          onClick={act(actions.openForm)}
-          title="Open the protocol's form with these parameters"
-        >
-          Open form
-        </Button>
+        {entry.version !== PLUGIN_RUN && (
+          <Button
+            small
+            minimal
+            className="jp-DataProduct-historyForm"
+            disabled={busy}
+            onClick={act(actions.openForm)}
+            title="Open the protocol's form with these parameters"
+          >
+            Open form
+          </Button>
+        )}
       </div>
     </li>
   );
