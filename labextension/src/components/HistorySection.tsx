@@ -4,7 +4,7 @@
  * saved as an artifact (both write a `%dataproduct history` cell into the notebook) or
  * opened as a form pre-filled with its parameters.
  */
-import { Button } from '@jupyterlab/ui-components';
+import { Button, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { HistoryModel } from '../history';
@@ -165,6 +165,16 @@ export function HistorySection(props: { actions: IHistoryActions }): JSX.Element
         ))}
       </ul>
       <div className="jp-DataProduct-toolbar">
+        <Button
+          minimal
+          small
+          className="jp-DataProduct-iconButton jp-DataProduct-historyRefresh"
+          aria-label="Read the history again"
+          title="Read the history again (runs from other notebooks or users)"
+          onClick={() => void history.reload()}
+        >
+          <refreshIcon.react tag="span" />
+        </Button>
         {history.more && (
           <Button small className="jp-DataProduct-historyMore" disabled={history.loading} onClick={() => void history.loadMore()}>
             More
