@@ -20,6 +20,7 @@ import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
 import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
+import { connectSectionActions } from './sectionActions';
 import { IProtocolDetail } from './types';
 
 const PLUGIN_ID = 'jupyter-dataproduct:plugin';
@@ -197,6 +198,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
+    connectSectionActions(app, panel, tracker, writer, settings, currentNotebook);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyter-dataproduct');
 

@@ -34,8 +34,6 @@ export class PanelModel {
   formError: string | null = null;
   /** A note on the open form (parameters left out of a pre-filled form). */
   formNote: string | null = null;
-  /** Counts opened forms: a form opened again (pre-filled) starts afresh. */
-  formGeneration = 0;
 
   /** The last message for screen readers and the status line (aria-live). */
   announcement = '';
@@ -183,7 +181,7 @@ export class PanelModel {
         const note = `These parameters are from v${version}; the form is v${detail.version}.`;
         this.formNote = this.formNote ? `${this.formNote} ${note}` : note;
       }
-      this.formGeneration += 1;
+      this.formRevision += 1; // a form opened again (pre-filled) is drawn anew
       this.formError = null;
       this.announcement = `Form for ${detail.title || detail.name} opened${parameters ? ' with the given parameters' : ''}.` + (this.formNote ? ` ${this.formNote}` : '');
     } catch (error) {
@@ -203,6 +201,16 @@ export class PanelModel {
 
   setFormData(data: Record<string, unknown>): void {
     this.formData = data;
+  }
+
+  /** Bumped when the form's values are replaced from outside it (the form is drawn anew). */
+  formRevision = 0;
+
+  /** Replace the open form's values (an artifact dropped into a parameter) and redraw it. */
+  replaceFormData(data: Record<string, unknown>): void {
+    this.formData = data;
+    this.formRevision += 1;
+    this.emit();
   }
 
   setFilter(filter: string): void {

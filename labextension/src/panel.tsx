@@ -7,11 +7,13 @@ import { Message } from '@lumino/messaging';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 import React from 'react';
 
+import { ArtifactsSection } from './components/ArtifactsSection';
 import { BrowseSection, IBrowseActions } from './components/BrowseSection';
 import { FormSection, IFormActions } from './components/FormSection';
 import { HistorySection, IHistoryActions } from './components/HistorySection';
 import { CurrentNotebookSection, ICurrentNotebookActions } from './components/CurrentNotebookSection';
 import { IProductActions, ProductsSection } from './components/ProductsSection';
+import { SnapshotsSection } from './components/SnapshotsSection';
 import { dataProductIcon } from './icon';
 import { PanelModel } from './model';
 
@@ -41,6 +43,11 @@ export class DataProductPanel extends SidePanel {
     this.addWidget(section('Protocols', 'jp-DataProduct-browseSection', () => <BrowseSection model={model} actions={actions} />));
     this.formSection = section('Form', 'jp-DataProduct-formSectionWidget', () => <FormSection model={model} actions={actions} />);
     this.addWidget(this.formSection);
+    this.addWidget(section('Snapshots', 'jp-DataProduct-snapshotsSection', () => <SnapshotsSection model={model} />));
+    this.addWidget(section('Artifacts', 'jp-DataProduct-artifactsSection', () => <ArtifactsSection model={model} />));
+    this.collapseSections(['jp-DataProduct-snapshotsSection', 'jp-DataProduct-artifactsSection']);
+    // The Snapshots section marks the pinned snapshot: the kernel is listened to while it shows.
+    this.watchSection(this.widgets[this.widgets.length - 2], on => actions.currentNotebook.setActive('snapshots', on));
     this.addWidget(section('History', 'jp-DataProduct-historySection', () => <HistorySection actions={actions} />));
     this.watchSection(this.widgets[this.widgets.length - 1], on => actions.history.setActive(on));
     this.addWidget(section('Current notebook', 'jp-DataProduct-currentSection', () => <CurrentNotebookSection actions={actions} />));
@@ -108,7 +115,7 @@ export class DataProductPanel extends SidePanel {
     accordion.expand?.(index);
     // The form needs most of the height; the lists above keep a little each.
     // Sections after the form keep a share while expanded (none while collapsed).
-    accordion.setRelativeSizes?.([3, 3, 6, ...this.widgets.slice(3).map(w => (w.isHidden ? 0 : 3))]);
+    accordion.setRelativeSizes?.([3, 3, 6, ...this.widgets.slice(3).map(w => (w.isHidden ? 0 : 2))]);
     // React renders the form after this call: wait for its title to appear.
     const focusTitle = (tries: number): void => {
       const title = this.node.querySelector<HTMLElement>('#jp-DataProduct-formTitle');
@@ -119,6 +126,16 @@ export class DataProductPanel extends SidePanel {
       }
     };
     window.setTimeout(() => focusTitle(40), 0);
+  }
+
+  /** Collapse the sections with these classes (they open on a click on their title). */
+  collapseSections(classNames: string[]): void {
+    const accordion = this.content as unknown as { collapse?: (i: number) => void };
+    this.widgets.forEach((widget, index) => {
+      if (classNames.some(name => widget.hasClass(name))) {
+        accordion.collapse?.(index);
+      }
+    });
   }
 
   /** Activating the panel (its icon, the palette) puts the keyboard focus in it. */

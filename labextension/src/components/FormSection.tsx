@@ -230,11 +230,7 @@ export function FormSection(props: { model: PanelModel; actions: IFormActions })
               {model.formNote}
             </div>
           )}
-          <ProtocolForm
-            key={`${model.selected}/${detail.name}/${model.formGeneration}`}
-            model={model}
-            actions={props.actions}
-          />
+          <ProtocolForm key={`${model.selected}/${detail.name}/${model.formRevision}`} model={model} actions={props.actions} />
         </>
       )}
       <div className="jp-DataProduct-announce" role="status" aria-live="polite">
