@@ -19,6 +19,7 @@ import { defaults, PanelModel } from './model';
 import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
 import { IProtocolDetail } from './types';
+import { resultsPlugin } from './results/plugin';
 
 const PLUGIN_ID = 'jupyter-dataproduct:plugin';
 // Kept equal to the Python package's version (jupyter_dataproduct/_version.py) by the release.
@@ -231,4 +232,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, resultsPlugin];
