@@ -8,6 +8,7 @@ run it again in JupyterLab so that its kernel holds the connections.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -248,9 +249,14 @@ def test_the_exported_html_shows_the_tables_and_the_chart(executed, tmp_path):
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output", str(html_file),
                     str(executed)], check=True, capture_output=True)
     html = html_file.read_text()
-    # The result's card with its tables (HTML, not the app's Arrow) and the chart as SVG.
-    assert "<div class='dp-card'><h4>survival@1.0.0</h4>" in html
-    assert html.count("class='dp-table'") >= 4  # values, curve, median, log_rank (and provenance)
-    assert re.search(r"<svg[^>]*class=\"marks\"", html), "the Kaplan-Meier chart is not drawn as SVG"
+    # The result's card with its tables (HTML, not the app's Arrow) and the chart as an SVG picture.
+    assert '<div class="dp-card"><h4>survival@1.0.0</h4>' in html
+    card = html.split('<h4>survival@1.0.0</h4>', 1)[1].split('data-mime-type="image/svg+xml"', 1)[0]
+    assert card.count('class="dp-table"') >= 4  # values, curve, median, log_rank (and the provenance)
+    assert "n_risk" in card and "log_rank" in card
+    pictures = re.findall(r'data-mime-type="image/svg\+xml"[^>]*>\s*<img[^>]*src="data:image/svg\+xml;base64,([^"]+)"', html)
+    assert len(pictures) == 1
+    svg = base64.b64decode(pictures[0]).decode()
+    assert svg.startswith("<svg") and "Time to event by group" in svg and svg.count("<path") > 100
     # The frames: polars' own HTML table with its shape.
     assert "shape: (10_000, 4)" in html and "r00001" in html
