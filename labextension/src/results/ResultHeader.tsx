@@ -58,14 +58,16 @@ export function ResultHeader(props: { bundle: IResultBundle; actions: IHeaderAct
         </div>
       )}
       {values.length > 0 && (
-        <dl className="jp-DataProduct-resultValues">
-          {values.map(([name, value]) => (
-            <React.Fragment key={name}>
-              <dt>{name}</dt>
-              <dd>{typeof value === 'number' ? cellText(value) : typeof value === 'string' ? value : JSON.stringify(value)}</dd>
-            </React.Fragment>
-          ))}
-        </dl>
+        <table className="jp-DataProduct-resultValues">
+          <tbody>
+            {values.map(([name, value]) => (
+              <tr key={name} data-value={name}>
+                <th>{name}</th>
+                <td>{typeof value === 'number' ? cellText(value) : typeof value === 'string' ? value : JSON.stringify(value)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );
@@ -77,7 +79,7 @@ export function Provenance(props: { provenance: Record<string, unknown> }): JSX.
   const parameters = (p.parameters ?? {}) as Record<string, unknown>;
   const shown = (value: unknown): string => {
     if (value && typeof value === 'object' && 'text' in (value as object)) {
-      return String((value as { text: unknown }).text);
+      return String((value as { text: unknown }).text) || '(everyone)';
     }
     return typeof value === 'string' ? value : JSON.stringify(value);
   };

@@ -81,13 +81,18 @@ function timeText(value: number, type: DataType): string {
   return DataType.isDate(type) ? text.slice(0, 10) : text.replace('T', ' ').replace(/\.000Z$|Z$/, '');
 }
 
-/** A cell as the table shows it (floats to 10 significant digits: no binary noise like 0.30000000000000004). */
+/**
+ * A cell as the table shows it: a float as written when it is short (1428.571), else to 6
+ * significant digits (0.998043 for 0.99804305279...), so that noise does not fill the table.
+ */
 export function cellText(value: Cell): string {
   if (value === null) {
     return 'null';
   }
   if (typeof value === 'number' && !Number.isInteger(value)) {
-    return String(Number(value.toPrecision(10)));
+    const short = String(value);
+    const digits = short.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').length;
+    return digits <= 8 ? short : String(Number(value.toPrecision(6)));
   }
   return String(value);
 }
