@@ -231,7 +231,8 @@ def test_save_a_cohort_from_a_result_and_use_it_in_a_form(executed, page, screen
     expect(result.locator(".jp-DataProduct-resultStatus")).to_contain_text("Ran the inserted cell")
 
     # The form's saved-cohort picker offers it.
-    page.locator('.jp-SideBar [data-id="jp-dataproduct-panel"]').click()
+    if not page.locator("#jp-dataproduct-panel").is_visible():
+        page.locator('.jp-SideBar [data-id="jp-dataproduct-panel"]').click()
     page.locator('#jp-dataproduct-panel .jp-DataProduct-product[data-product="actg175"]').click()
     page.evaluate("() => { void window.jupyterapp.commands.execute('dataproduct:open-protocol', {protocol: 'survival'}); }")
     form = page.locator("#jp-dataproduct-panel .jp-DataProduct-form")
