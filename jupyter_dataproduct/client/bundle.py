@@ -15,6 +15,8 @@ drawn once.
 from __future__ import annotations
 
 import base64
+import io
+import json
 import re
 from typing import Any
 
@@ -36,7 +38,8 @@ def shell_word(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def arrow_table(name: str, frame: pl.DataFrame, *, max_rows: int, max_bytes: int, rest: str) -> dict[str, Any]:
+def arrow_table(name: str, frame: pl.DataFrame, *, max_rows: int, max_bytes: int,
+                rest: str) -> dict[str, Any]:
     """One table of the bundle: Arrow IPC of all rows, or of the first rows that fit the bounds.
 
     ``rest`` is the code that gets every row (shown when the table is cut).
@@ -63,7 +66,8 @@ def tables(frames: dict[str, pl.DataFrame], rest: dict[str, str]) -> list[dict[s
     from .options import options
 
     return [
-        arrow_table(name, frame, max_rows=options.bundle_max_rows, max_bytes=options.bundle_max_bytes, rest=rest[name])
+        arrow_table(name, frame, max_rows=options.bundle_max_rows, max_bytes=options.bundle_max_bytes,
+                    rest=rest[name])
         for name, frame in frames.items()
     ]
 
@@ -80,9 +84,7 @@ def chart_marker(chart: str, owner: str) -> dict[str, Any]:
 
 
 def parameter_word(name: str, value: Any) -> str:
-    """One ``key=value`` (``key:=JSON`` for lists, trees and numbers kept exact) of a run line."""
-    import json
-
+    """One ``key=value`` (``key:=JSON`` for lists and cohort trees without text) of a run line."""
     if isinstance(value, dict) and "tree" in value:
         text = value.get("text")
         return f"{name}={shell_word(text)}" if text else f"{name}:={shell_word(json.dumps(value['tree']))}"
@@ -97,16 +99,15 @@ def parameter_word(name: str, value: Any) -> str:
 
 def _arrow_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """Enums and categoricals as text, objects dropped: types every Arrow reader knows."""
-    casts = [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if isinstance(t, (pl.Enum, pl.Categorical))]
+    categorical = [n for n, t in frame.schema.items() if isinstance(t, (pl.Enum, pl.Categorical))]
+    casts = [pl.col(n).cast(pl.String) for n in categorical]
     objects = [n for n, t in frame.schema.items() if t == pl.Object]
     return frame.drop(objects).with_columns(casts) if casts or objects else frame
 
 
 def _ipc(frame: pl.DataFrame) -> bytes:
     """Arrow IPC stream bytes with the oldest layouts (large strings, no views) for apache-arrow JS."""
-    import io
-
-    import pyarrow as pa
+    import pyarrow as pa  # loads only when a table is displayed (%load_ext stays light)
 
     table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
     sink = io.BytesIO()

@@ -8,6 +8,7 @@ display bundle for JupyterLab's result renderer, besides polars' own HTML.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import polars as pl
@@ -36,7 +37,7 @@ class Frame(pl.DataFrame):
         p = self.provenance
         if not p:  # not read from a product (e.g. unpickled): a table alone
             return bundle.payload("frame", "frame", f"{self.height:,} rows",
-                                  tables=bundle.tables({"frame": self}, {"frame": "the variable holds every row"}))
+                                  tables=bundle.tables({"frame": self}, {"frame": "# your variable holds every row"}))
         code = frame_line(p)
         where = p.get("where")
         saves = []
@@ -68,7 +69,5 @@ def frame_line(provenance: dict[str, Any]) -> str:
 
 
 def _variable(entity: str) -> str:
-    import re
-
     name = re.sub(r"[^A-Za-z0-9_]", "_", entity)
     return f"_{name}_frame" if name[:1].isdigit() else f"{name}_frame"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -174,8 +175,8 @@ class Result:
     def _ipython_display_(self) -> None:
         from IPython.display import display as show
 
-        for bundle in self.display_bundles():
-            show(bundle, raw=True)
+        for output in self.display_bundles():
+            show(output, raw=True)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """The card alone, for callers that take one bundle; the charts are in ``display_bundles()``."""
@@ -184,7 +185,5 @@ class Result:
 
 def _variable(protocol: str) -> str:
     """A Python name for a result of ``protocol``: ``<protocol>_result``."""
-    import re
-
     name = re.sub(r"[^A-Za-z0-9_]", "_", protocol)
     return f"_{name}_result" if name[:1].isdigit() else f"{name}_result"
