@@ -174,6 +174,12 @@ def test_sorting_a_column_orders_all_rows(executed, page, screenshot):
     assert [r[2] for r in visible_rows(table)] == [str(r["value"]) for r in top[:10]]
     table.locator(".jp-DataProduct-pageLast").click()
     assert visible_rows(table)[-1][2] == str(data[0]["value"])  # the smallest value, last
+    # By keyboard: a header takes the focus and sorts on Enter (back on the first page).
+    label = table.locator("th[data-column='label']")
+    label.focus()
+    page.keyboard.press("Enter")
+    expect(label).to_have_attribute("aria-sort", "ascending")
+    assert [r[1] for r in visible_rows(table)][:2] == ["r00001", "r00002"]
     table.scroll_into_view_if_needed()
     table.screenshot(path=str(screenshot.folder / "results-sorted.png"))
 

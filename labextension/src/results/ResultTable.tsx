@@ -54,7 +54,14 @@ export function ResultTable(props: { table: IBundleTable; data: IDecodedTable })
                     data-column={column.name}
                     aria-sort={sorted ? (sort!.direction === 1 ? 'ascending' : 'descending') : 'none'}
                     title={`Sort by ${column.name}`}
+                    tabIndex={0}
                     onClick={() => clickHeader(index)}
+                    onKeyDown={e => {
+                      if (e.key === 'Enter' || e.key === ' ') {
+                        e.preventDefault();
+                        clickHeader(index);
+                      }
+                    }}
                   >
                     <div className="jp-sortable-table-th-wrapper">
                       <label>{column.name}</label>
