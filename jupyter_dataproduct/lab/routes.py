@@ -6,11 +6,12 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
-from .artifacts import ArtifactsHandler
+from .artifacts import ArtifactHandler, ArtifactsHandler
 from .base import NotFoundHandler
 from .cohorts import CohortCountHandler
 from .products import ProductHandler, ProductsHandler
 from .protocols import ProtocolHandler, ProtocolsHandler, ValidateHandler
+from .snapshots import DiffHandler, SnapshotsHandler, TagHandler, VerifyHandler
 from .version import VersionHandler
 
 SEGMENT = r"([^/]+)"
@@ -27,6 +28,11 @@ def handlers(base_url: str) -> list[tuple[str, Any]]:
         (PRODUCT + r"/protocols/" + SEGMENT + r"/validate", ValidateHandler),
         (PRODUCT + r"/cohorts/count", CohortCountHandler),
         (PRODUCT + r"/artifacts", ArtifactsHandler),
+        (PRODUCT + r"/artifacts/" + SEGMENT, ArtifactHandler),
+        (PRODUCT + r"/snapshots", SnapshotsHandler),
+        (PRODUCT + r"/snapshots/" + SEGMENT + r"/verify", VerifyHandler),
+        (PRODUCT + r"/tags/" + SEGMENT, TagHandler),
+        (PRODUCT + r"/diff", DiffHandler),
         (r"(.*)", NotFoundHandler),
     ]
     return [(url_path_join(base_url, "dataproduct", pattern) + "$", handler) for pattern, handler in routes]

@@ -18,6 +18,7 @@ import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
 import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
+import { connectSectionActions } from './sectionActions';
 import { IProtocolDetail } from './types';
 import { resultsPlugin } from './results/plugin';
 
@@ -191,6 +192,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
+    connectSectionActions(app, panel, tracker, writer, settings);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyter-dataproduct');
 

@@ -183,6 +183,16 @@ export class PanelModel {
     this.formData = data;
   }
 
+  /** Bumped when the form's values are replaced from outside it (the form is drawn anew). */
+  formRevision = 0;
+
+  /** Replace the open form's values (an artifact dropped into a parameter) and redraw it. */
+  replaceFormData(data: Record<string, unknown>): void {
+    this.formData = data;
+    this.formRevision += 1;
+    this.emit();
+  }
+
   setFilter(filter: string): void {
     this.filter = filter;
     this.emit();

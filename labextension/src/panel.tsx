@@ -6,9 +6,11 @@ import { ReactWidget, SidePanel } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import React from 'react';
 
+import { ArtifactsSection } from './components/ArtifactsSection';
 import { BrowseSection, IBrowseActions } from './components/BrowseSection';
 import { FormSection, IFormActions } from './components/FormSection';
 import { IProductActions, ProductsSection } from './components/ProductsSection';
+import { SnapshotsSection } from './components/SnapshotsSection';
 import { dataProductIcon } from './icon';
 import { PanelModel } from './model';
 
@@ -38,6 +40,9 @@ export class DataProductPanel extends SidePanel {
     this.addWidget(section('Protocols', 'jp-DataProduct-browseSection', () => <BrowseSection model={model} actions={actions} />));
     this.formSection = section('Form', 'jp-DataProduct-formSectionWidget', () => <FormSection model={model} actions={actions} />);
     this.addWidget(this.formSection);
+    this.addWidget(section('Snapshots', 'jp-DataProduct-snapshotsSection', () => <SnapshotsSection model={model} />));
+    this.addWidget(section('Artifacts', 'jp-DataProduct-artifactsSection', () => <ArtifactsSection model={model} />));
+    this.collapseSections(['jp-DataProduct-snapshotsSection', 'jp-DataProduct-artifactsSection']);
     // The browse section's title names the product it shows.
     model.changed.connect(() => {
       const browse = this.widgets[1];
@@ -58,7 +63,7 @@ export class DataProductPanel extends SidePanel {
     };
     accordion.expand?.(index);
     // The form needs most of the height; the lists above keep a little each.
-    accordion.setRelativeSizes?.([3, 3, 6]);
+    accordion.setRelativeSizes?.([3, 3, 6, 2, 2]);
     // React renders the form after this call: wait for its title to appear.
     const focusTitle = (tries: number): void => {
       const title = this.node.querySelector<HTMLElement>('#jp-DataProduct-formTitle');
@@ -69,6 +74,16 @@ export class DataProductPanel extends SidePanel {
       }
     };
     window.setTimeout(() => focusTitle(40), 0);
+  }
+
+  /** Collapse the sections with these classes (they open on a click on their title). */
+  collapseSections(classNames: string[]): void {
+    const accordion = this.content as unknown as { collapse?: (i: number) => void };
+    this.widgets.forEach((widget, index) => {
+      if (classNames.some(name => widget.hasClass(name))) {
+        accordion.collapse?.(index);
+      }
+    });
   }
 
   /** Activating the panel (its icon, the palette) puts the keyboard focus in it. */

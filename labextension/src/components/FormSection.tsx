@@ -215,7 +215,7 @@ export function FormSection(props: { model: PanelModel; actions: IFormActions })
             </div>
             {detail.description && <div className="jp-DataProduct-description">{detail.description}</div>}
           </div>
-          <ProtocolForm key={`${model.selected}/${detail.name}`} model={model} actions={props.actions} />
+          <ProtocolForm key={`${model.selected}/${detail.name}/${model.formRevision}`} model={model} actions={props.actions} />
         </>
       )}
       <div className="jp-DataProduct-announce" role="status" aria-live="polite">
