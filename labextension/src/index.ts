@@ -22,6 +22,7 @@ import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from
 import { DataProductPanel } from './panel';
 import { connectSectionActions } from './sectionActions';
 import { IProtocolDetail } from './types';
+import { resultsPlugin } from './results/plugin';
 
 const PLUGIN_ID = 'jupyter-dataproduct:plugin';
 // Kept equal to the Python package's version (jupyter_dataproduct/_version.py) by the release.
@@ -240,4 +241,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, resultsPlugin];
