@@ -16,6 +16,9 @@ class Options:
     frame_library: Literal["polars", "pandas"] = "polars"
     display_max_rows: int = 10
     chart_svg: bool = True  # an SVG copy of each chart, when vl-convert is installed
+    # Bounds of each table in the JupyterLab app bundle (Arrow, saved in the notebook).
+    bundle_max_rows: int = 100_000
+    bundle_max_bytes: int = 5_000_000
 
 
 options = Options()

@@ -13,7 +13,8 @@ from ..core.result import Result as CoreResult
 from . import display
 from .cell_plugins import CellPlugins, ran_in_kernel
 from .objects import Artifact, Listing, Plugin, Snapshot
-from .options import as_frame
+from .frame import Frame
+from .options import as_frame, options
 from .protocol import Protocols
 from .result import Result
 from ..contract.transport import Transport
@@ -120,9 +121,17 @@ class DataProduct:
         """
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
-        frame = self._transport.frame(entity, _wire_value(where), columns, snapshot or self.pinned or "latest", limit,
-                                      progress=progress)
+        ref = snapshot or self.pinned or "latest"
+        frame = self._transport.frame(entity, _wire_value(where), columns, ref, limit, progress=progress)
+        if (library or options.frame_library) == "polars":
+            # A polars frame that remembers the read, for its display (and the code that repeats it).
+            return Frame.wrap(frame, {"product": self.name, "snapshot": self._resolve(ref), "entity": entity,
+                                      "where": _where_text(where), "columns": columns, "limit": limit})
         return as_frame(frame, library)
+
+    def _resolve(self, ref: str) -> str:
+        """The snapshot id a reference names now (a pinned id needs no question)."""
+        return ref if ref == self.pinned else self._transport.snapshot(ref)["id"]
 
     # -- plugins, artifacts, history ---------------------------------------------------------
 
@@ -225,6 +234,15 @@ class DataProduct:
             f"<div class='dp-muted'>{display.escape(self.location)}</div>",
         )
         return {"text/plain": repr(self), "text/html": html}
+
+
+def _where_text(where: Any) -> Any:
+    """A frame's filter as the magic writes it: text, ``@artifact``, or a cohort tree."""
+    if isinstance(where, Cohort):
+        return where.text or where.tree
+    if isinstance(where, Artifact):
+        return f"@{where.name}"
+    return where
 
 
 def _wire_value(value: Any) -> Any:

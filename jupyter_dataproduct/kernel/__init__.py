@@ -22,6 +22,11 @@ def load_ipython_extension(ipython: Any) -> None:
     magics.warm_up.install()
     magics.preload = WarmUp(ipython, lambda: (), CLIENT_MODULES, local_only=False, delay=0.3)
     magics.preload.install()
+    from .comm import SessionComm
+
+    # The Data Products panel learns the connected products through a comm (no code run here).
+    magics.session_comm = SessionComm(ipython, lambda: magics.session)
+    magics.session_comm.install()
 
 
 def unload_ipython_extension(ipython: Any) -> None:  # pragma: no cover - IPython calls it

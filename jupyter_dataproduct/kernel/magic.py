@@ -66,17 +66,24 @@ class DataProductMagics(Magics):
     show_progress = Bool(True, config=True, help="Show a progress bar for snapshot builds.")
     chart_svg = Bool(True, config=True, help="Add an SVG copy of each chart (needs vl-convert-python) "
                      "so that nbconvert HTML and other viewers without a Vega-Lite renderer show it.")
+    bundle_max_rows = Int(100_000, config=True, help="Rows of each table carried (as Arrow) to JupyterLab's "
+                          "result renderer; beyond them the display says how to get the rest.")
+    bundle_max_bytes = Int(5_000_000, config=True, help="Bytes of Arrow per table carried to JupyterLab's "
+                           "result renderer (the notebook saves them).")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.session = Session()
         self._apply_options()
-        self.observe(lambda change: self._apply_options(), names=["frame_library", "display_max_rows", "chart_svg"])
+        self.observe(lambda change: self._apply_options(), names=["frame_library", "display_max_rows", "chart_svg",
+                                                                  "bundle_max_rows", "bundle_max_bytes"])
 
     def _apply_options(self) -> None:
         options.frame_library = self.frame_library
         options.display_max_rows = self.display_max_rows
         options.chart_svg = self.chart_svg
+        options.bundle_max_rows = self.bundle_max_rows
+        options.bundle_max_bytes = self.bundle_max_bytes
 
     def product(self, name: str | None = None) -> Any:
         if not self.session.products and self.default_product and name is None:

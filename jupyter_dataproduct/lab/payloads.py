@@ -173,3 +173,25 @@ class ArtifactList(TypedDict):
     artifacts: list[ArtifactEntry]
     role: Literal["reader", "analyst", "admin"]
     actions: list[str]
+
+
+# -- History section ---------------------------------------------------------------------------
+
+class HistoryEntry(TypedDict):
+    id: str
+    when: str
+    who: str
+    protocol: str  # the name, without its version
+    version: str
+    snapshot: str
+    parameters: dict[str, Any]  # as recorded: cohorts as {entity, tree, text, artifact?}
+    stored: bool
+
+
+def history_entry(entry: dict[str, Any]) -> HistoryEntry:
+    """A client's history entry as the panel lists it (no result, no output summary)."""
+    provenance = entry.get("provenance") or {}
+    protocol = provenance.get("protocol") or str(entry.get("protocol", "")).split("@", 1)[0]
+    return {"id": entry["id"], "when": entry.get("when", ""), "who": entry.get("who", ""), "protocol": protocol,
+            "version": str(provenance.get("protocol_version", "")), "snapshot": entry.get("snapshot") or "",
+            "parameters": entry.get("parameters") or {}, "stored": bool(entry.get("stored"))}

@@ -9,6 +9,7 @@ from jupyter_server.utils import url_path_join
 from .artifacts import ArtifactHandler, ArtifactsHandler
 from .base import NotFoundHandler
 from .cohorts import CohortCountHandler
+from .history import HistoryHandler
 from .products import ProductHandler, ProductsHandler
 from .protocols import ProtocolHandler, ProtocolsHandler, ValidateHandler
 from .snapshots import DiffHandler, SnapshotsHandler, TagHandler, VerifyHandler
@@ -33,6 +34,7 @@ def handlers(base_url: str) -> list[tuple[str, Any]]:
         (PRODUCT + r"/snapshots/" + SEGMENT + r"/verify", VerifyHandler),
         (PRODUCT + r"/tags/" + SEGMENT, TagHandler),
         (PRODUCT + r"/diff", DiffHandler),
+        (PRODUCT + r"/history", HistoryHandler),
         (r"(.*)", NotFoundHandler),
     ]
     return [(url_path_join(base_url, "dataproduct", pattern) + "$", handler) for pattern, handler in routes]

@@ -12,7 +12,9 @@ import React from 'react';
 
 import { api } from './api';
 import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
-import { registerCommands } from './commands';
+import { CommandIDs, registerCommands } from './commands';
+import { historyActions } from './historyActions';
+import { CurrentNotebookModel } from './currentNotebook';
 import { askProduct, confirmRemove } from './dialogs';
 import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
@@ -20,6 +22,7 @@ import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from
 import { DataProductPanel } from './panel';
 import { connectSectionActions } from './sectionActions';
 import { IProtocolDetail } from './types';
+import { resultsPlugin } from './results/plugin';
 
 const PLUGIN_ID = 'jupyter-dataproduct:plugin';
 // Kept equal to the Python package's version (jupyter_dataproduct/_version.py) by the release.
@@ -174,15 +177,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
         model.announce(`Could not remove ${name}: ${(error as Error).message}`);
       }
     };
-    const openProtocol = (protocol: string): void => {
-      void model.openProtocol(protocol).then(() => panel.showForm());
+    const openProtocol = async (protocol: string, parameters?: Record<string, unknown>, version?: string): Promise<void> => {
+      await model.openProtocol(protocol, parameters, version);
+      panel.showForm();
     };
 
+    const history = historyActions({ commands: app.commands, model, writer, settings, openProtocolCommand: CommandIDs.openProtocol });
+    const currentNotebook = new CurrentNotebookModel(tracker);
     const panel: DataProductPanel = new DataProductPanel(model, {
+      ...history,
+      currentNotebook,
       add: () => void addProduct(),
       remove: (name: string) => void removeProduct(name),
       refresh: () => void model.refresh(),
-      open: openProtocol,
+      open: (protocol: string) => void openProtocol(protocol),
       insert: (protocol: string) => void deliverProtocol('insert', protocol),
       startDrag,
       deliver: async (mode: Delivery) => {
@@ -191,7 +199,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    connectSectionActions(app, panel, tracker, writer, settings);
+    connectSectionActions(app, panel, tracker, writer, settings, currentNotebook);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyter-dataproduct');
 
@@ -233,4 +241,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, resultsPlugin];

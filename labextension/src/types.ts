@@ -182,3 +182,23 @@ export interface IDiffResult {
   sources_changed: string[];
   entities: Record<string, IEntityDiff>;
 }
+
+// -- History section (GET products/{name}/history) ----------------------------------------------
+
+/** One run of a protocol, as recorded (cohorts as {entity, tree, text, artifact?}). */
+export interface IHistoryEntry {
+  id: string;
+  when: string;
+  who: string;
+  protocol: string;
+  version: string;
+  snapshot: string;
+  parameters: Record<string, unknown>;
+  stored: boolean;
+}
+
+export interface IHistoryPage {
+  entries: IHistoryEntry[];
+  offset: number;
+  more: boolean;
+}
