@@ -157,3 +157,10 @@ class DataError(DataProductError):
 
     code = "invalid_data"
     http_status = 422
+
+
+class NoSourceError(DataProductError):
+    """A plugin without a file in the product (a built-in algorithm) or one too large to show."""
+
+    code = "no_plugin_source"
+    http_status = 404

@@ -10,6 +10,7 @@ from .artifacts import ArtifactsHandler
 from .base import NotFoundHandler
 from .cohorts import CohortCountHandler
 from .products import ProductHandler, ProductsHandler
+from .plugins import PluginHandler, PluginSourceHandler, PluginsHandler, PluginValidateHandler
 from .protocols import ProtocolHandler, ProtocolsHandler, ValidateHandler
 from .version import VersionHandler
 
@@ -27,6 +28,10 @@ def handlers(base_url: str) -> list[tuple[str, Any]]:
         (PRODUCT + r"/protocols/" + SEGMENT + r"/validate", ValidateHandler),
         (PRODUCT + r"/cohorts/count", CohortCountHandler),
         (PRODUCT + r"/artifacts", ArtifactsHandler),
+        (PRODUCT + r"/plugins", PluginsHandler),
+        (PRODUCT + r"/plugins/" + SEGMENT, PluginHandler),
+        (PRODUCT + r"/plugins/" + SEGMENT + r"/source", PluginSourceHandler),
+        (PRODUCT + r"/plugins/" + SEGMENT + r"/validate", PluginValidateHandler),
         (r"(.*)", NotFoundHandler),
     ]
     return [(url_path_join(base_url, "dataproduct", pattern) + "$", handler) for pattern, handler in routes]

@@ -38,13 +38,15 @@ async def openapi_json(request: Request) -> Response:
 
 
 def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS,
-               arrow_cache: bool = True, run_budget: RunBudget | None = RunBudget()) -> Starlette:
+               arrow_cache: bool = True, run_budget: RunBudget | None = RunBudget(),
+               share_plugin_source: bool = False) -> Starlette:
     """A Starlette app serving the products in ``paths`` (folders), each under its manifest name.
 
     ``arrow_cache``: whole entities requested as Arrow are kept as Arrow IPC stream files in
     each product's store (``arrow-cache/``) and sent from there (see :mod:`.arrow_cache`).
     ``run_budget``: the time and memory one run may use, in worker processes (see
     :mod:`.runs`); ``None`` runs in the server's process, without a budget.
+    ``share_plugin_source``: readers may read the plugins' files (off: the source endpoint refuses).
 
     No CORS headers are sent: browsers on other origins cannot call the API.
     """
@@ -61,6 +63,7 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
     app.state.registry = registry
     app.state.max_body = max_body
     app.state.chunk_rows = chunk_rows
+    app.state.share_plugin_source = share_plugin_source
     served = [(str(p.product.path), str(p.product.store.root)) for p in registry]
     app.state.run_workers = RunWorkers(run_budget, served) if run_budget is not None else None
     return app
@@ -88,7 +91,8 @@ def listening_socket(host: str, port: int) -> Any:
 def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           log_level: str = "info", announce: Any = None, arrow_cache: bool = True,
           read_timeout: float = DEFAULT_READ_TIMEOUT, max_connections: int = DEFAULT_MAX_CONNECTIONS,
-          keep_alive: int = DEFAULT_KEEP_ALIVE, run_budget: RunBudget | None = RunBudget()) -> None:
+          keep_alive: int = DEFAULT_KEEP_ALIVE, run_budget: RunBudget | None = RunBudget(),
+          share_plugin_source: bool = False) -> None:
     """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served.
 
     ``read_timeout``: seconds a client has to send a whole request; ``max_connections``:
@@ -98,7 +102,7 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
 
     from .connections import guarded_protocol
 
-    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget)
+    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget, share_plugin_source=share_plugin_source)
     listener = listening_socket(host, port)
     port = listener.getsockname()[1]
     for served in app.state.registry:
