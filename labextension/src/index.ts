@@ -11,6 +11,7 @@ import { Drag } from '@lumino/dragdrop';
 import React from 'react';
 
 import { api } from './api';
+import { validateDetail } from './apiPlugins';
 import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
 import { registerCommands } from './commands';
 import { askProduct, confirmRemove } from './dialogs';
@@ -18,6 +19,7 @@ import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
 import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
+import { createPluginActions, registerPluginCommands } from './pluginCommands';
 import { IProtocolDetail } from './types';
 
 const PLUGIN_ID = 'jupyter-dataproduct:plugin';
@@ -64,7 +66,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       try {
         const { detail, parameters } = await protocolRequest(name);
-        await api.validate(entry.name, detail.name, parameters);
+        await validateDetail(entry.name, detail, parameters);
         const request: IRunRequest = {
           protocol: detail.name,
           product: entry.name,
@@ -177,7 +179,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void model.openProtocol(protocol).then(() => panel.showForm());
     };
 
+    const pluginActions = createPluginActions({
+      app,
+      model,
+      writer,
+      tracker,
+      insertAt: () => settings.insertAt,
+      showForm: () => panel.showForm()
+    });
     const panel: DataProductPanel = new DataProductPanel(model, {
+      ...pluginActions,
       add: () => void addProduct(),
       remove: (name: string) => void removeProduct(name),
       refresh: () => void model.refresh(),
@@ -205,6 +216,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       palette
     );
+    registerPluginCommands(app, pluginActions, palette);
     // A finished %dataproduct cell may have saved an artifact or connected a product.
     NotebookActions.executed.connect((_, { cell }) => {
       if (panel.isVisible && cell.model.sharedModel.getSource().includes('%dataproduct')) {

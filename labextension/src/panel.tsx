@@ -8,13 +8,14 @@ import React from 'react';
 
 import { BrowseSection, IBrowseActions } from './components/BrowseSection';
 import { FormSection, IFormActions } from './components/FormSection';
+import { collapsedWithRoom, IPluginActions, PluginsSection } from './components/PluginsSection';
 import { IProductActions, ProductsSection } from './components/ProductsSection';
 import { dataProductIcon } from './icon';
 import { PanelModel } from './model';
 
 export const PANEL_ID = 'jp-dataproduct-panel';
 
-export type IPanelActions = IProductActions & IBrowseActions & IFormActions;
+export type IPanelActions = IProductActions & IBrowseActions & IFormActions & IPluginActions;
 
 function section(title: string, className: string, render: () => JSX.Element): ReactWidget {
   const widget = ReactWidget.create(render());
@@ -38,6 +39,8 @@ export class DataProductPanel extends SidePanel {
     this.addWidget(section('Protocols', 'jp-DataProduct-browseSection', () => <BrowseSection model={model} actions={actions} />));
     this.formSection = section('Form', 'jp-DataProduct-formSectionWidget', () => <FormSection model={model} actions={actions} />);
     this.addWidget(this.formSection);
+    this.addWidget(section('Plugins', 'jp-DataProduct-pluginsSectionWidget', () => <PluginsSection actions={actions} />));
+    collapsedWithRoom(this.content, this.widgets[this.widgets.length - 1]);
     // The browse section's title names the product it shows.
     model.changed.connect(() => {
       const browse = this.widgets[1];
@@ -58,7 +61,7 @@ export class DataProductPanel extends SidePanel {
     };
     accordion.expand?.(index);
     // The form needs most of the height; the lists above keep a little each.
-    accordion.setRelativeSizes?.([3, 3, 6]);
+    accordion.setRelativeSizes?.([3, 3, 6, 3]);
     // React renders the form after this call: wait for its title to appear.
     const focusTitle = (tries: number): void => {
       const title = this.node.querySelector<HTMLElement>('#jp-DataProduct-formTitle');
