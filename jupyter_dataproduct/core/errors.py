@@ -164,3 +164,10 @@ class NoSourceError(DataProductError):
 
     code = "no_plugin_source"
     http_status = 404
+
+
+class TestsFailedError(DataProductError):
+    """Protocol tests ran and some failed (the message lists them)."""
+
+    code = "tests_failed"
+    http_status = 422

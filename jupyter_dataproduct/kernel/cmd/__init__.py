@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import (
-    artifacts, connect, describe, frame, history, list_, load, plugin, plugins, run, save, snapshot, snapshots,
+    artifacts, connect, describe, frame, history, list_, load, plugin, plugins, run, save, snapshot, snapshots, test,
 )
 
 COMMANDS: dict[str, ModuleType] = {
@@ -22,4 +22,5 @@ COMMANDS: dict[str, ModuleType] = {
     "save": save,
     "load": load,
     "history": history,
+    "test": test,
 }
