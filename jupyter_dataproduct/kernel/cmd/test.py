@@ -17,7 +17,8 @@ def run(magics, args, cell):
         print(f"{mark} {outcome['protocol']}::{outcome['test']}" + ("" if outcome["passed"] else f": {outcome['message']}"))
     summary = f"protocol tests: {passed} passed, {len(failed)} failed" + (f", {skipped} skipped" if skipped else "")
     if not outcomes:
-        raise TestsFailedError("No protocol tests: write `tests:` in the protocols (protocols/*.yaml).")
+        which = f" of {args.protocol!r} (is the name right? %dataproduct list)" if args.protocol else ""
+        raise TestsFailedError(f"No protocol tests{which}: write `tests:` in the protocols (protocols/*.yaml).")
     if failed:
         raise TestsFailedError(f"{summary}: " + "; ".join(f"{o['protocol']}::{o['test']}" for o in failed))
     print(summary)
