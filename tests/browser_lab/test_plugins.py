@@ -5,8 +5,13 @@ it from a protocol, run it from the panel's form), from the UI alone."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 
 from playwright.sync_api import expect
+
+from tests.servers import dataproduct_serve
 
 PANEL = "#jp-dataproduct-panel"
 
@@ -198,3 +203,43 @@ def test_a_plugin_goes_from_a_cell_to_the_product_and_a_protocol_from_the_ui_alo
     expect(direct).to_contain_text("--product actg175 -o old_share_result")
     expect(direct.locator(".jp-OutputArea table").first).to_be_visible(timeout=60_000)
     screenshot(page, "plugins-roundtrip")
+
+
+def test_a_servers_plugin_source_shows_read_only_only_where_the_server_shares_it(page, lab, screenshot, tmp_path):
+    folder = tmp_path / "actg175"
+    shutil.copytree(lab.root / "examples" / "actg175", folder, symlinks=True)
+    token = subprocess.run([sys.executable, "-m", "jupyter_dataproduct.cli", "token", "create", str(folder), "--role", "reader"],
+                           check=True, capture_output=True, text=True).stdout.split()[0]
+    panel, section = open_plugins(page)
+    with dataproduct_serve(folder) as closed, dataproduct_serve(folder, options=("--share-plugin-source",)) as shared:
+        for name, base in (("closed", closed), ("shared", shared)):
+            panel.get_by_role("button", name="Add a data product").click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.locator('input[name="location"]').fill(f"{base}/actg175")
+            dialog.locator('input[name="name"]').fill(name)
+            dialog.locator('input[name="token"]').fill(token)
+            dialog.get_by_role("button", name="Add").click()
+            expect(panel.locator(f'.jp-DataProduct-product[data-product="{name}"]')).to_contain_text("v1.0.0")
+
+        panel.locator('.jp-DataProduct-product[data-product="closed"]').click()
+        expect(section.locator('[data-plugin="cd4_response"]')).to_contain_text("plugins/cd4_response.py")
+        section.locator('[data-plugin="cd4_response"] .jp-DataProduct-pluginSource').click()
+        refusal = page.locator(".jp-Dialog")
+        expect(refusal).to_contain_text("does not share its plugins' source")
+        expect(refusal).to_contain_text("--share-plugin-source")
+        refusal.get_by_role("button", name="Close").click()
+
+        panel.locator('.jp-DataProduct-product[data-product="shared"]').click()
+        expect(section.locator('[data-plugin="cox_model"]')).to_be_visible()
+        section.locator('[data-plugin="cox_model"] .jp-DataProduct-pluginSource').click()
+        viewer = page.locator(".jp-DataProduct-sourceViewer:visible")
+        expect(viewer).to_contain_text("cox_model <- function(patients")
+        expect(viewer).to_contain_text("shared: plugins/cox_model.R (read-only")
+        expect(viewer.locator("textarea, [contenteditable=true]")).to_have_count(0)
+        screenshot(page, "plugins-remote-source")
+        section.locator('[data-plugin="arm_profile"] .jp-DataProduct-pluginSource').click()
+        expect(page.locator(".jp-DataProduct-sourceViewer:visible")).to_contain_text("---- cell 1 (markdown) ----")
+        for name in ("closed", "shared"):
+            panel.get_by_role("button", name=f"Remove {name}").click()
+            page.locator(".jp-Dialog").get_by_role("button", name="Remove").click()
+    assert token not in page.content()
