@@ -88,7 +88,8 @@ def run_new_cell(page, notebook, text: str):
 
 def test_plugins_are_listed_by_language_and_open_in_the_editor(page, screenshot):
     panel, section = open_plugins(page)
-    expect(section.locator('[data-plugin="cd4_response"] .jp-DataProduct-pluginKind')).to_have_text("Python")
+    # The first listing loads the product's plugins on the server: give it time on a busy machine.
+    expect(section.locator('[data-plugin="cd4_response"] .jp-DataProduct-pluginKind')).to_have_text("Python", timeout=60_000)
     expect(section.locator('[data-plugin="cox_model"] .jp-DataProduct-pluginKind')).to_have_text("R")
     expect(section.locator('[data-plugin="arm_profile"] .jp-DataProduct-pluginKind')).to_have_text("Notebook")
     expect(section.locator('[data-plugin="cd4_response"]')).to_contain_text("(patients, threshold, week)")
@@ -206,6 +207,9 @@ def test_a_plugin_goes_from_a_cell_to_the_product_and_a_protocol_from_the_ui_alo
 
 
 def test_a_servers_plugin_source_shows_read_only_only_where_the_server_shares_it(page, lab, screenshot, tmp_path):
+    page.goto(lab.lab_url("lab/workspaces/plugins-remote"))  # a layout of its own
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=90_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
     folder = tmp_path / "actg175"
     shutil.copytree(lab.root / "examples" / "actg175", folder, symlinks=True)
     token = subprocess.run([sys.executable, "-m", "jupyter_dataproduct.cli", "token", "create", str(folder), "--role", "reader"],
