@@ -295,3 +295,17 @@ def s3_bucket(s3_server, monkeypatch) -> str:
     name = f"products-{uuid.uuid4().hex[:12]}"
     boto3.client("s3").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def s3_actg_dir(actg_dir: Path, s3_bucket: str) -> Path:
+    """A copy of the ACTG 175 example whose snapshots live in the local S3 server, its entities
+    in parts of 1,000 rows (patients: 3 parts, labs: 10)."""
+    manifest = actg_dir / "dataproduct.yaml"
+    manifest.write_text(manifest.read_text() + f"snapshots:\n  url: s3://{s3_bucket}/actg175\n  part_rows: 1000\n")
+    return actg_dir
+
+
+@pytest.fixture
+def s3_actg(s3_actg_dir: Path) -> Product:
+    return Product.open(s3_actg_dir)

@@ -15,8 +15,8 @@ from .._version import __version__
 from ..core.disk import is_full_disk
 from ..core.errors import DataProductError
 from . import (
-    artifacts, build, dictionary, diff, frame, history, init, plugins, protocols, run, schema, serve, snapshots, tag, test,
-    token, validate, verify,
+    artifacts, build, dictionary, diff, frame, history, init, plugins, protocols, publish, run, schema, serve, snapshots,
+    tag, test, token, validate, verify,
 )
 
 INTERNAL_ERROR_EXIT = 2
@@ -59,6 +59,6 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 for module in (
     init, validate, schema, build, snapshots, verify, tag, diff, dictionary,
-    protocols, plugins, run, frame, test, artifacts, history, serve, token,
+    protocols, plugins, run, frame, test, artifacts, history, serve, token, publish,
 ):
     main.add_command(module.command)

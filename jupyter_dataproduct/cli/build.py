@@ -36,6 +36,7 @@ def command(path: str, tags: tuple[str, ...], force: bool, quiet: bool, as_json:
         return
     verb = "Built" if result.created else "Up to date:"
     rows = ", ".join(f"{name} {count:,} rows" for name, count in result.snapshot.rows().items())
-    click.echo(f"{verb} {product.name}@{result.snapshot.short_id} ({rows})")
+    where = f" in {product.store.url}" if hasattr(product.store, "url") else ""
+    click.echo(f"{verb} {product.name}@{result.snapshot.short_id} ({rows}){where}")
     if tags:
         click.echo(f"Tagged {', '.join(tags)}")

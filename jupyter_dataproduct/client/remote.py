@@ -107,6 +107,13 @@ class RemoteTransport(Transport):
         data["location"] = self.location
         return data
 
+    def role(self) -> str:
+        """The token's role for this product (``reader``, ``analyst`` or ``admin``), as the server lists it."""
+        for item in self._request("GET", API).json().get("products", []):
+            if item.get("name") == self.name and isinstance(item.get("role"), str):
+                return item["role"]
+        return "reader"  # listed without a role (an older server): assume the least
+
     def snapshots(self) -> list[dict[str, Any]]:
         return self._json("GET", "/snapshots")
 

@@ -28,7 +28,10 @@ from .hashing import sha256_file, sha256_json
 from .manifest import Manifest
 from .modelling import model_entity
 from .progress import ProgressCallback, Steps
-from .snapshot import SNAPSHOT_FILE, SNAPSHOT_FORMAT, Snapshot, SnapshotStore, exclusive_lock, now_iso, snapshot_id
+from .object_store import ObjectSnapshot, ObjectSnapshotStore
+from .snapshot import (
+    SNAPSHOT_FILE, SNAPSHOT_FORMAT, Snapshot, SnapshotStore, entity_sha256, exclusive_lock, now_iso, snapshot_id,
+)
 
 LOCK_SUFFIX = ".lock"  # tmp/build-<id>.lock: held by the live build of tmp/build-<id>/
 STORE_LOCK = ".lock"  # tmp/.lock: held while a build starts or cleans up
@@ -36,19 +39,20 @@ STORE_LOCK = ".lock"  # tmp/.lock: held while a build starts or cleans up
 
 @dataclass(frozen=True)
 class BuildResult:
-    snapshot: Snapshot
+    snapshot: Snapshot | ObjectSnapshot
     created: bool  # False when an identical snapshot already existed
 
 
 def build_snapshot(
     manifest: Manifest,
     product_dir: Path,
-    store: SnapshotStore,
+    store: SnapshotStore | ObjectSnapshotStore,
     *,
     progress: ProgressCallback = None,
     force: bool = False,
 ) -> BuildResult:
-    """Build (or find) the snapshot for the product's current sources and config."""
+    """Build (or find) the snapshot for the product's current sources and config; into object
+    storage the build is staged in the local ``tmp/`` and uploaded, ``snapshot.json`` last."""
     entities = manifest.model.entities
     steps = Steps(total=len(manifest.sources) + 2 * len(entities) + 2, callback=progress)
 
@@ -63,7 +67,7 @@ def build_snapshot(
         return _build_in_tmp(manifest, product_dir, store, steps, new_id, config_hash, fingerprints, force)
 
 
-def _build_in_tmp(manifest: Manifest, product_dir: Path, store: SnapshotStore, steps: Steps, new_id: str,
+def _build_in_tmp(manifest: Manifest, product_dir: Path, store: SnapshotStore | ObjectSnapshotStore, steps: Steps, new_id: str,
                   config_hash: str, fingerprints: dict[str, str], force: bool) -> BuildResult:
     """Write the snapshot in its own tmp/ folder and publish it; the folder is gone afterwards."""
     work, lock = _start_work(store)  # also removes what earlier, killed builds left in tmp/
@@ -86,9 +90,12 @@ def _build_in_tmp(manifest: Manifest, product_dir: Path, store: SnapshotStore, s
         )
         (work / SNAPSHOT_FILE).write_text(json.dumps(info, indent=2, sort_keys=True))
         _fsync_tree(work)
-        steps.begin("publish")
-        published = _publish(work, store, new_id)
-        steps.finish("published" if published else "identical snapshot published by another build")
+        if isinstance(store, ObjectSnapshotStore):
+            published = store.upload(work, info, steps)  # files (with their SHA-256) first, snapshot.json last
+        else:
+            steps.begin("publish")
+            published = _publish(work, store, new_id)
+            steps.finish("published" if published else "identical snapshot published by another build")
         return BuildResult(store.get(new_id), created=published)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -121,20 +128,35 @@ def _write_entities(manifest: Manifest, product_dir: Path, work: Path, steps: St
     raise_for_failures(failures)
 
     meta = {}
+    rows_per_part = manifest.snapshots.rows_per_part()
     for name, frame in frames.items():
         steps.begin(f"write {name}")
-        relative = f"entities/{name}.parquet"
         with reporting_full_disk("the snapshot", work):  # checked before the work folder is removed
-            frame.write_parquet(work / relative, compression="zstd", statistics=True)
+            if rows_per_part is None or frame.height <= rows_per_part:
+                parts = [_write_part(frame, work, f"entities/{name}.parquet")]
+                location = parts[0]["file"]
+            else:  # a large entity: several files, each small enough for one upload
+                (entities_dir / name).mkdir()
+                parts = [_write_part(frame.slice(offset, rows_per_part), work, f"entities/{name}/part-{i:05d}.parquet")
+                         for i, offset in enumerate(range(0, frame.height, rows_per_part))]
+                location = f"entities/{name}/"
         meta[name] = {
-            "file": relative,
+            "file": location,
             "rows": frame.height,
-            "bytes": (work / relative).stat().st_size,
-            "sha256": sha256_file(work / relative),
+            "bytes": sum(p["bytes"] for p in parts),
+            "sha256": entity_sha256(parts),
             "schema": _schema(manifest, name, frame),
         }
-        steps.finish(f"wrote {name}")
+        if len(parts) > 1:
+            meta[name]["parts"] = parts
+        steps.finish(f"wrote {name}" + (f" in {len(parts)} parts" if len(parts) > 1 else ""))
     return {"entities": meta}
+
+
+def _write_part(frame: pl.DataFrame, work: Path, relative: str) -> dict:
+    frame.write_parquet(work / relative, compression="zstd", statistics=True)
+    return {"file": relative, "rows": frame.height, "bytes": (work / relative).stat().st_size,
+            "sha256": sha256_file(work / relative)}
 
 
 def _schema(manifest: Manifest, entity: str, frame: pl.DataFrame) -> list[dict]:
@@ -219,7 +241,9 @@ def _fsync_tree(folder: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_dir(folder / "entities")
+    for path in sorted(folder.rglob("*"), reverse=True):  # the parts' folders, then entities/
+        if path.is_dir():
+            _fsync_dir(path)
     _fsync_dir(folder)
 
 

@@ -171,3 +171,11 @@ class TestsFailedError(DataProductError):
 
     code = "tests_failed"
     http_status = 422
+
+
+class StorageError(DataProductError):
+    """The object store holding the snapshots refused or could not be reached (no such
+    bucket, credentials refused, endpoint down): a problem of the store, not of the request."""
+
+    code = "storage_error"
+    http_status = 502

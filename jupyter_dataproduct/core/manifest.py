@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ManifestError
 from .model import NAME_PATTERN, Model
 from .sources import SourceSpec
+from .storage import CREDENTIALS_HELP, SnapshotStorage
 from .yaml_files import read_yaml_mapping
 
 MANIFEST_FILE = "dataproduct.yaml"
@@ -42,6 +43,8 @@ class Manifest(BaseModel):
     model: Model
     protocols: str = Field("protocols", description="Folder of protocol YAML files.")
     plugins: str = Field("plugins", description="Folder of Python and R plugins.")
+    snapshots: SnapshotStorage = Field(default_factory=SnapshotStorage,
+                                       description="Where snapshots are published (local folder or s3://...).")
 
     @field_validator("version", mode="before")
     @classmethod
@@ -131,7 +134,8 @@ def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
         message = f"{text if len(text) <= 80 else text[:76] + '...'} does not match the required pattern {pattern}"
     elif error["type"] == "missing":
         message = "required key is missing"
-    return {"path": ".".join(path), "message": message, "input": _short(error.get("input"))}
+    given = "(not shown: it may hold a secret)" if CREDENTIALS_HELP in message else _short(error.get("input"))
+    return {"path": ".".join(path), "message": message, "input": given}
 
 
 def _is_internal_step(step: Any) -> bool:

@@ -22,14 +22,16 @@ from .engine import PLUGIN_VERSION, adhoc_spec, bind_parameters, execute
 from .errors import DataProductError, ManifestError, ParameterError, ProductNotFoundError
 from .history import History, HistoryEntry
 from .manifest import MANIFEST_FILE, Manifest, load_manifest
+from .object_store import ObjectSnapshot, ObjectSnapshotStore
 from . import parameters as parameter_module  # MAX_CHOICES read at call time
 from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
 from .plugins import PluginSpec
-from .progress import ProgressCallback
+from .progress import ProgressCallback, Steps
 from .protocol import LoadedProtocol, ProtocolCatalog
 from .repository import Repository
 from .result import Result
 from .snapshot import Snapshot, SnapshotStore
+from .yaml_files import read_yaml_mapping
 
 STORE_DIR = ".dataproduct"
 STORE_ENV = "DATAPRODUCT_STORE"
@@ -58,7 +60,8 @@ class Product:
         self.path = Path(path).resolve()
         _check_product_folder(Path(path), self.path)
         store_root = Path(store_dir) if store_dir else self.path / STORE_DIR
-        self.store = SnapshotStore(store_root)
+        self.local_store = SnapshotStore(store_root)
+        self._object_store: ObjectSnapshotStore | None = None
         self.artifacts = ArtifactStore(store_root / "artifacts")
         self.history = History(store_root / "history")
         self.repository = Repository(self.path)
@@ -86,8 +89,45 @@ class Product:
     def name(self) -> str:
         return self.manifest.name
 
+    @property
+    def store(self) -> SnapshotStore | ObjectSnapshotStore:
+        """Where the snapshots are: the local folder, or object storage when the manifest's
+        ``snapshots.url`` names it (``store.root`` is the local folder either way)."""
+        try:
+            url = self.manifest.snapshots.url
+        except (ManifestError, OSError):
+            if self._names_object_storage():
+                raise  # the snapshots are elsewhere; the manifest's problem must be fixed first
+            return self.local_store
+        if url is None:
+            return self.local_store
+        if self._object_store is None or self._object_store.url != url:
+            self._object_store = ObjectSnapshotStore(url, root=self.local_store.root)
+        return self._object_store
+
+    def _names_object_storage(self) -> bool:
+        """Whether an invalid manifest has a ``snapshots:`` block (read without validating it:
+        a product with another problem still lists its local snapshots as before)."""
+        try:
+            return "snapshots" in read_yaml_mapping(self.path / MANIFEST_FILE)
+        except (DataProductError, OSError):
+            return False
+
     def build(self, *, progress: ProgressCallback = None, force: bool = False) -> BuildResult:
         return build_snapshot(self.manifest, self.path, self.store, progress=progress, force=force)
+
+    def publish(self, ref: str = "latest", *, progress: ProgressCallback = None) -> ObjectSnapshot:
+        """Upload local snapshot ``ref`` (built before the product moved) to the object storage
+        the manifest names; refused when it is already there."""
+        store = self.store
+        if not isinstance(store, ObjectSnapshotStore):
+            raise ManifestError(
+                f"{self.name} keeps its snapshots in its own folder; to publish them to object storage, "
+                "first set snapshots.url (s3://bucket/prefix) in dataproduct.yaml.",
+                details={"path": str(self.path)},
+            )
+        local = self.local_store.resolve(self._strip_product(ref))
+        return store.publish(local, Steps(total=1, callback=progress))
 
     def snapshots(self) -> list[Snapshot]:
         """All snapshots, newest first."""
@@ -97,9 +137,11 @@ class Product:
         """A snapshot by tag, 'latest', id or unique id prefix; ``name@ref`` is accepted too."""
         return self.store.resolve(self._strip_product(ref))
 
-    def verify(self, ref: str = "latest") -> tuple[Snapshot, list[dict[str, str]]]:
+    def verify(self, ref: str = "latest", *, deep: bool = False) -> tuple[Snapshot | ObjectSnapshot, list[dict[str, str]]]:
+        """Check a snapshot's files against its hashes. In object storage the stored SHA-256 of
+        each object is compared (nothing downloaded); ``deep`` downloads and re-hashes."""
         snapshot = self.snapshot(ref)
-        return snapshot, snapshot.verify()
+        return snapshot, snapshot.verify(deep=deep)
 
     def tag(self, name: str, ref: str = "latest") -> Snapshot:
         return self.store.tag(name, self._strip_product(ref))

@@ -4,6 +4,7 @@ Layout under the product's store folder (``.dataproduct/`` by default)::
 
     snapshots/<id>/snapshot.json        schema, rows, sha256 per file, sources, config hash
     snapshots/<id>/entities/<name>.parquet
+    snapshots/<id>/entities/<name>/part-00000.parquet   a large entity, in parts (``parts`` in snapshot.json)
     tags/<tag>                          one file per tag holding a snapshot id
     tmp/                                builds in progress (never read as snapshots)
 
@@ -19,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import polars as pl
 
@@ -81,6 +82,43 @@ class SnapshotInfo:
             )
         return self.entities[entity]
 
+    def entity_parts(self, entity: str) -> list[dict[str, Any]]:
+        """The files of one entity (``file``, ``rows``, ``sha256``): its parts, or its one file."""
+        meta = self.entity_meta(entity)
+        return meta.get("parts") or [{k: meta.get(k) for k in ("file", "rows", "bytes", "sha256")}]
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every data file of the snapshot, entity by entity."""
+        return [part for entity in self.entities for part in self.entity_parts(entity)]
+
+    def content_problems(self, sha256_of: Callable[[str], str | None], present: list[str]) -> list[dict[str, str]]:
+        """What differs from ``snapshot.json``: ``sha256_of(relative)`` gives a file's hash (None
+        when missing); ``present`` lists the files found under the snapshot."""
+        problems = []
+        expected = snapshot_id(self.info["config_hash"], {k: v["fingerprint"] for k, v in self.info["sources"].items()})
+        if expected != self.id:
+            problems.append({"file": SNAPSHOT_FILE, "problem": "snapshot.json was edited: its id does not match its content"})
+        for name, meta in self.entities.items():
+            if "parts" in meta and meta["sha256"] != entity_sha256(meta["parts"]):
+                problems.append({"file": SNAPSHOT_FILE, "problem": f"snapshot.json was edited: the parts of {name!r} "
+                                                                   "do not match the entity's sha256"})
+        listed = {SNAPSHOT_FILE}
+        for part in self.files():
+            listed.add(part["file"])
+            found = sha256_of(part["file"])
+            if found is None:
+                problems.append({"file": part["file"], "problem": "missing"})
+            elif found != part["sha256"]:
+                problems.append({"file": part["file"], "problem": "changed (sha256 differs)"})
+        problems += [{"file": relative, "problem": "unexpected file (not part of the snapshot)"}
+                     for relative in sorted(present) if relative not in listed]
+        return problems
+
+
+def entity_sha256(parts: list[dict[str, Any]]) -> str:
+    """An entity's content hash: its file's sha256, or for parts a hash of the parts' hashes."""
+    return parts[0]["sha256"] if len(parts) == 1 else sha256_json([p["sha256"] for p in parts])
+
 
 @dataclass(frozen=True)
 class Snapshot(SnapshotInfo):
@@ -90,30 +128,27 @@ class Snapshot(SnapshotInfo):
     info: dict[str, Any]
 
     def entity_file(self, entity: str) -> Path:
+        """The entity's file, or the folder of its parts."""
         return self.path / self.entity_meta(entity)["file"]
 
     def scan(self, entity: str) -> pl.LazyFrame:
-        """Lazy frame of one entity of this snapshot."""
-        return pl.scan_parquet(self.entity_file(entity))
+        """Lazy frame of one entity of this snapshot (all its parts)."""
+        parts = self.entity_parts(entity)
+        if len(parts) == 1:
+            return pl.scan_parquet(self.path / parts[0]["file"])
+        return pl.scan_parquet([self.path / p["file"] for p in parts])
 
-    def verify(self) -> list[dict[str, str]]:
-        """Recompute every hash; return the problems found (empty when intact)."""
-        problems = []
-        expected_id = snapshot_id(self.info["config_hash"], {k: v["fingerprint"] for k, v in self.info["sources"].items()})
-        if expected_id != self.id or self.path.name != self.id:
-            problems.append({"file": SNAPSHOT_FILE, "problem": "snapshot.json was edited: its id does not match its content"})
-        listed = {SNAPSHOT_FILE}
-        for name, meta in self.entities.items():
-            file = self.path / meta["file"]
-            listed.add(meta["file"])
-            if not file.is_file():
-                problems.append({"file": meta["file"], "problem": "missing"})
-            elif sha256_file(file) != meta["sha256"]:
-                problems.append({"file": meta["file"], "problem": "changed (sha256 differs)"})
-        for file in sorted(self.path.rglob("*")):
-            relative = file.relative_to(self.path).as_posix()
-            if file.is_file() and relative not in listed:
-                problems.append({"file": relative, "problem": "unexpected file (not part of the snapshot)"})
+    def verify(self, deep: bool = True) -> list[dict[str, str]]:
+        """Recompute every hash; return the problems found (empty when intact). Local files are
+        always re-hashed (``deep`` is accepted for the object store's interface)."""
+        def sha256_of(relative: str) -> str | None:
+            file = self.path / relative
+            return sha256_file(file) if file.is_file() else None
+
+        present = [f.relative_to(self.path).as_posix() for f in self.path.rglob("*") if f.is_file()]
+        problems = self.content_problems(sha256_of, present)
+        if self.path.name != self.id and not any(p["file"] == SNAPSHOT_FILE for p in problems):
+            problems.insert(0, {"file": SNAPSHOT_FILE, "problem": "snapshot.json was edited: its id does not match its content"})
         return problems
 
 

@@ -18,6 +18,11 @@ def load_ipython_extension(ipython: Any) -> None:
     register_completer(ipython, magics)
     magics.warm_up = WarmUp(ipython, lambda: magics.session.products.values())
     magics.warm_up.install()
+    from .comm import SessionComm
+
+    # The Data Products panel learns the connected products through a comm (no code run here).
+    magics.session_comm = SessionComm(ipython, lambda: magics.session)
+    magics.session_comm.install()
 
 
 def unload_ipython_extension(ipython: Any) -> None:  # pragma: no cover - IPython calls it

@@ -124,6 +124,79 @@ def _required(parameter: dict[str, Any]) -> bool:
     return bool(required) if required is not None else parameter.get("default") is None
 
 
+# -- Snapshots section (lab/snapshots.py) ---------------------------------------------------
+
+SHORT_ID = 12
+
+
+class SnapshotEntry(TypedDict):
+    id: str
+    short: str
+    created: str
+    rows: dict[str, int]
+    tags: list[str]
+    product_version: NotRequired[str]
+
+
+class SnapshotList(TypedDict):
+    snapshots: list[SnapshotEntry]
+    role: Literal["reader", "analyst", "admin"]
+    actions: list[str]
+
+
+def snapshot_entry(snapshot: dict[str, Any]) -> SnapshotEntry:
+    """A snapshot as the panel lists it (local and remote transports answer the same shape)."""
+    rows = snapshot.get("rows")
+    if not isinstance(rows, dict):
+        rows = {n: e.get("rows") for n, e in (snapshot.get("entities") or {}).items()}
+    entry: dict[str, Any] = {"id": snapshot["id"], "short": snapshot["id"][:SHORT_ID], "created": snapshot.get("created", ""),
+                             "rows": rows, "tags": list(snapshot.get("tags") or [])}
+    if snapshot.get("product_version"):
+        entry["product_version"] = snapshot["product_version"]
+    return entry  # type: ignore[return-value]
+
+
+# -- Artifacts section (lab/artifacts.py) ---------------------------------------------------
+
+
+class ArtifactEntry(TypedDict):
+    name: str
+    kind: str
+    created: str
+    entity: NotRequired[str]
+    summary: NotRequired[Any]  # a text or {rows, columns, ...}
+    description: NotRequired[str]
+    provenance: NotRequired[dict[str, Any]]
+
+
+class ArtifactList(TypedDict):
+    artifacts: list[ArtifactEntry]
+    role: Literal["reader", "analyst", "admin"]
+    actions: list[str]
+
+
+# -- History section ---------------------------------------------------------------------------
+
+class HistoryEntry(TypedDict):
+    id: str
+    when: str
+    who: str
+    protocol: str  # the name, without its version
+    version: str
+    snapshot: str
+    parameters: dict[str, Any]  # as recorded: cohorts as {entity, tree, text, artifact?}
+    stored: bool
+
+
+def history_entry(entry: dict[str, Any]) -> HistoryEntry:
+    """A client's history entry as the panel lists it (no result, no output summary)."""
+    provenance = entry.get("provenance") or {}
+    protocol = provenance.get("protocol") or str(entry.get("protocol", "")).split("@", 1)[0]
+    return {"id": entry["id"], "when": entry.get("when", ""), "who": entry.get("who", ""), "protocol": protocol,
+            "version": str(provenance.get("protocol_version", "")), "snapshot": entry.get("snapshot") or "",
+            "parameters": entry.get("parameters") or {}, "stored": bool(entry.get("stored"))}
+
+
 # -- Plugins section ---------------------------------------------------------------------------
 
 

@@ -6,12 +6,14 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
-from .artifacts import ArtifactsHandler
+from .artifacts import ArtifactHandler, ArtifactsHandler
 from .base import NotFoundHandler
 from .cohorts import CohortCountHandler
+from .history import HistoryHandler
 from .products import ProductHandler, ProductsHandler
 from .plugins import PluginHandler, PluginSourceHandler, PluginsHandler, PluginValidateHandler
 from .protocols import ProtocolHandler, ProtocolsHandler, ValidateHandler
+from .snapshots import DiffHandler, SnapshotsHandler, TagHandler, VerifyHandler
 from .version import VersionHandler
 
 SEGMENT = r"([^/]+)"
@@ -28,6 +30,12 @@ def handlers(base_url: str) -> list[tuple[str, Any]]:
         (PRODUCT + r"/protocols/" + SEGMENT + r"/validate", ValidateHandler),
         (PRODUCT + r"/cohorts/count", CohortCountHandler),
         (PRODUCT + r"/artifacts", ArtifactsHandler),
+        (PRODUCT + r"/artifacts/" + SEGMENT, ArtifactHandler),
+        (PRODUCT + r"/snapshots", SnapshotsHandler),
+        (PRODUCT + r"/snapshots/" + SEGMENT + r"/verify", VerifyHandler),
+        (PRODUCT + r"/tags/" + SEGMENT, TagHandler),
+        (PRODUCT + r"/diff", DiffHandler),
+        (PRODUCT + r"/history", HistoryHandler),
         (PRODUCT + r"/plugins", PluginsHandler),
         (PRODUCT + r"/plugins/" + SEGMENT, PluginHandler),
         (PRODUCT + r"/plugins/" + SEGMENT + r"/source", PluginSourceHandler),

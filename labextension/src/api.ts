@@ -7,12 +7,18 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   IArtifactEntry,
+  IArtifactList,
+  IBuildProgress,
+  IBuildResult,
   ICohortCount,
+  IDiffResult,
   IErrorInfo,
   IProductEntry,
   IProductInfo,
   IProtocolDetail,
-  IProtocolSummary
+  IProtocolSummary,
+  ISnapshotList,
+  IVerifyResult
 } from './types';
 
 /** An error answered by the server extension (or the network), with its status. */
@@ -85,4 +91,86 @@ export const api = {
     post<ICohortCount>(`products/${segment(name)}/cohorts/count`, { entity, cohort }),
   artifacts: (name: string) =>
     request<{ artifacts: IArtifactEntry[] }>(`products/${segment(name)}/artifacts`).then(r => r.artifacts)
+};
+
+// -- Snapshots and Artifacts sections ---------------------------------------------------------
+
+/** One line of a streamed build (NDJSON). */
+type BuildEvent = { progress: IBuildProgress } | { result: IBuildResult } | { error: IErrorInfo; status?: number };
+
+/**
+ * Build a snapshot; `onProgress` sees each event the build streams. Resolves with the build's
+ * result, rejects with an ApiError (the build's own error, or the product's refusal).
+ */
+export async function buildSnapshot(name: string, onProgress: (p: IBuildProgress) => void, force = false): Promise<IBuildResult> {
+  const server = settings();
+  const url = URLExt.join(server.baseUrl, 'dataproduct', 'products', segment(name), 'snapshots');
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      url,
+      { method: 'POST', body: JSON.stringify({ force }), headers: { Accept: 'application/x-ndjson' } },
+      server
+    );
+  } catch (error) {
+    throw new ApiError(0, { code: 'network', message: `Cannot reach the Jupyter server: ${error}` });
+  }
+  const type = response.headers.get('Content-Type') ?? '';
+  if (!type.startsWith('application/x-ndjson') || !response.body) {
+    // Refused, or finished before any progress: one JSON answer.
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new ApiError(response.status, body?.error ?? { code: 'http_error', message: `HTTP ${response.status}` });
+    }
+    return body as IBuildResult;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let last: BuildEvent | null = null;
+  const handle = (line: string): void => {
+    if (!line.trim()) {
+      return;
+    }
+    const event = JSON.parse(line) as BuildEvent;
+    if ('progress' in event) {
+      onProgress(event.progress);
+    } else {
+      last = event;
+    }
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    buffer += decoder.decode(value, { stream: true });
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    lines.forEach(handle);
+  }
+  handle(buffer);
+  const final = last as BuildEvent | null;
+  if (final && 'result' in final) {
+    return final.result;
+  }
+  if (final && 'error' in final) {
+    throw new ApiError(final.status ?? 500, final.error);
+  }
+  throw new ApiError(0, { code: 'build_interrupted', message: 'The build stream ended without a result; list the snapshots again.' });
+}
+
+export const snapshotApi = {
+  list: (name: string) => request<ISnapshotList>(`products/${segment(name)}/snapshots`),
+  verify: (name: string, id: string) => request<IVerifyResult>(`products/${segment(name)}/snapshots/${segment(id)}/verify`),
+  tag: (name: string, tag: string, snapshot: string) =>
+    request<{ tag: string; id: string }>(`products/${segment(name)}/tags/${segment(tag)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ snapshot })
+    }),
+  diff: (name: string, a: string, b: string) =>
+    request<IDiffResult>(`products/${segment(name)}/diff?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`),
+  artifacts: (name: string) => request<IArtifactList>(`products/${segment(name)}/artifacts`),
+  deleteArtifact: (name: string, artifact: string) =>
+    request<null>(`products/${segment(name)}/artifacts/${segment(artifact)}`, { method: 'DELETE' })
 };

@@ -13,13 +13,16 @@ import React from 'react';
 import { api } from './api';
 import { validateDetail } from './apiPlugins';
 import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
-import { registerCommands } from './commands';
+import { CommandIDs, registerCommands } from './commands';
+import { historyActions } from './historyActions';
+import { CurrentNotebookModel } from './currentNotebook';
 import { askProduct, confirmRemove } from './dialogs';
 import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
 import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
 import { createPluginActions, registerPluginCommands } from './pluginCommands';
+import { connectSectionActions } from './sectionActions';
 import { IProtocolDetail } from './types';
 
 const PLUGIN_ID = 'jupyter-dataproduct:plugin';
@@ -175,10 +178,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         model.announce(`Could not remove ${name}: ${(error as Error).message}`);
       }
     };
-    const openProtocol = (protocol: string): void => {
-      void model.openProtocol(protocol).then(() => panel.showForm());
+    const openProtocol = async (protocol: string, parameters?: Record<string, unknown>, version?: string): Promise<void> => {
+      await model.openProtocol(protocol, parameters, version);
+      panel.showForm();
     };
 
+    const history = historyActions({ commands: app.commands, model, writer, settings, openProtocolCommand: CommandIDs.openProtocol });
+    const currentNotebook = new CurrentNotebookModel(tracker);
     const pluginActions = createPluginActions({
       app,
       model,
@@ -188,11 +194,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       showForm: () => panel.showForm()
     });
     const panel: DataProductPanel = new DataProductPanel(model, {
+      ...history,
+      currentNotebook,
       ...pluginActions,
       add: () => void addProduct(),
       remove: (name: string) => void removeProduct(name),
       refresh: () => void model.refresh(),
-      open: openProtocol,
+      open: (protocol: string) => void openProtocol(protocol),
       insert: (protocol: string) => void deliverProtocol('insert', protocol),
       startDrag,
       deliver: async (mode: Delivery) => {
@@ -201,6 +209,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
+    connectSectionActions(app, panel, tracker, writer, settings, currentNotebook);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyter-dataproduct');
 

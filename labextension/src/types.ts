@@ -115,6 +115,92 @@ export interface IArtifactEntry {
   kind: string;
   entity?: string;
   created: string;
+  summary?: unknown;
+  description?: string;
+  /** protocol, protocol_version, snapshot, parameters, cohort... (Artifacts section) */
+  provenance?: Record<string, unknown>;
+}
+
+// -- Snapshots and Artifacts sections (lab/snapshots.py, lab/artifacts.py) ----------------
+
+export type Role = 'reader' | 'analyst' | 'admin';
+
+/** What a role may do in the Snapshots and Artifacts sections (lab/roles.py). */
+export type SectionAction = 'use' | 'diff' | 'load' | 'use_parameter' | 'verify' | 'delete_artifact' | 'tag' | 'build';
+
+export interface ISnapshotEntry {
+  id: string;
+  short: string;
+  created: string;
+  rows: Record<string, number>;
+  tags: string[];
+  product_version?: string;
+}
+
+export interface ISnapshotList {
+  snapshots: ISnapshotEntry[];
+  role: Role;
+  actions: SectionAction[];
+}
+
+export interface IArtifactList {
+  artifacts: IArtifactEntry[];
+  role: Role;
+  actions: SectionAction[];
+}
+
+export interface IBuildProgress {
+  done: number;
+  total: number;
+  message: string;
+}
+
+export interface IBuildResult {
+  created: boolean;
+  snapshot: ISnapshotEntry;
+}
+
+export interface IVerifyResult {
+  id: string;
+  ok: boolean;
+  problems: { file: string; problem: string }[];
+}
+
+export interface IEntityDiff {
+  status: 'added' | 'removed' | 'changed' | 'unchanged';
+  rows: { a: number | null; b: number | null; change: number | null };
+  columns_added: string[];
+  columns_removed: string[];
+  type_changes: { column: string; a: string; b: string }[];
+}
+
+export interface IDiffResult {
+  a: string;
+  b: string;
+  identical: boolean;
+  config_changed: boolean;
+  sources_changed: string[];
+  entities: Record<string, IEntityDiff>;
+}
+
+// -- History section (GET products/{name}/history) ----------------------------------------------
+
+/** One run of a protocol, as recorded (cohorts as {entity, tree, text, artifact?}). */
+export interface IHistoryEntry {
+  id: string;
+  when: string;
+  who: string;
+  protocol: string;
+  version: string;
+  snapshot: string;
+  parameters: Record<string, unknown>;
+  stored: boolean;
+}
+
+export interface IHistoryPage {
+  entries: IHistoryEntry[];
+  offset: number;
+  more: boolean;
 }
 
 // -- Plugins section (jupyter_dataproduct/lab/payloads.py: PluginEntry, PluginDetail, PluginSource)

@@ -1,2 +1,4 @@
 import './base.css';
+import './snapshots.css';
+import './history.css';
 import './plugins.css';

@@ -89,12 +89,22 @@ function useServerCheck(product: string, detail: IProtocolDetail, data: Record<s
   return check;
 }
 
+/** The schema's complaints about the form's first values (none for the defaults, usually). */
+function initialErrors(detail: { schema: unknown }, data: Record<string, unknown>): string[] {
+  try {
+    return validator.validateFormData(data, detail.schema as never).errors.map(e => e.stack);
+  } catch {
+    return [];
+  }
+}
+
 function ProtocolForm(props: { model: PanelModel; actions: IFormActions }): JSX.Element {
   const { model, actions } = props;
   const detail = model.protocol!;
   const product = model.selected!;
   const [data, setData] = React.useState<Record<string, unknown>>(model.formData);
-  const [clientErrors, setClientErrors] = React.useState<string[]>([]);
+  // A pre-filled form may start with values the schema refuses: shown at once.
+  const [clientErrors, setClientErrors] = React.useState<string[]>(() => initialErrors(detail, model.formData));
   const [busy, setBusy] = React.useState(false);
   const check = useServerCheck(product, detail, data, clientErrors.length === 0);
   const context: IFormContext = { model, product };
@@ -216,7 +226,12 @@ export function FormSection(props: { model: PanelModel; actions: IFormActions })
             </div>
             {detail.description && <div className="jp-DataProduct-description">{detail.description}</div>}
           </div>
-          <ProtocolForm key={`${model.selected}/${detail.name}`} model={model} actions={props.actions} />
+          {model.formNote && (
+            <div className="jp-DataProduct-formNote jp-DataProduct-meta" role="note">
+              {model.formNote}
+            </div>
+          )}
+          <ProtocolForm key={`${model.selected}/${detail.name}/${model.formRevision}`} model={model} actions={props.actions} />
         </>
       )}
       <div className="jp-DataProduct-announce" role="status" aria-live="polite">

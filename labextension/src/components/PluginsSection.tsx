@@ -136,33 +136,3 @@ export function PluginsSection(props: { actions: IPluginActions }): JSX.Element 
     </div>
   );
 }
-
-interface IAccordion {
-  widgets: readonly unknown[];
-  collapse(index: number): void;
-  relativeSizes(): number[];
-  setRelativeSizes(sizes: number[], update?: boolean): void;
-  expansionToggled: { connect(slot: (sender: unknown, index: number) => void): void };
-}
-
-/**
- * Start the section collapsed (the form keeps its room); when it is expanded, give it at
- * least a third of the height (the accordion would otherwise keep it at its last size, 0).
- */
-export function collapsedWithRoom(content: unknown, section: unknown): void {
-  const accordion = content as IAccordion;
-  const index = (): number => accordion.widgets.indexOf(section);
-  accordion.collapse(index());
-  accordion.expansionToggled.connect((_, toggled) => {
-    const mine = index();
-    if (toggled !== mine || (section as { isHidden: boolean }).isHidden) {
-      return;
-    }
-    const sizes = accordion.relativeSizes();
-    const total = sizes.reduce((a, b) => a + b, 0) || 1;
-    if (sizes[mine] < total / 3) {
-      sizes[mine] = total / 2;
-      accordion.setRelativeSizes(sizes);
-    }
-  });
-}
