@@ -31,10 +31,12 @@ from .output import reports_errors
 @click.option("--result-memo", default=512, show_default=True, type=click.IntRange(0, 1_000_000),
               help="Results of protocol runs kept to answer the same run (same snapshot, code, parameters) "
                    "again without running it; each answer is still recorded in the history. 0: run every call.")
+@click.option("--share-plugin-source", is_flag=True, default=False,
+              help="Let token holders read the plugins' source files (GET .../plugins/NAME/source); off by default.")
 @reports_errors
 def command(paths: tuple[str, ...], host: str, port: int, log_level: str, arrow_cache: bool, read_timeout: float,
             max_connections: int, keep_alive: int, run_seconds: float, run_memory_mb: int, run_workers: int,
-            result_memo: int) -> None:
+            result_memo: int, share_plugin_source: bool) -> None:
     """Serve the products in PATHS over HTTP at /api/products/<name> (tokens: `dataproduct token`)."""
     try:
         from ..server.app import serve
@@ -46,4 +48,4 @@ def command(paths: tuple[str, ...], host: str, port: int, log_level: str, arrow_
     serve(list(paths), host=host, port=port, log_level=log_level, announce=click.echo, arrow_cache=arrow_cache,
           read_timeout=read_timeout, max_connections=max_connections, keep_alive=keep_alive,
           run_budget=RunBudget(seconds=run_seconds, memory_mb=run_memory_mb, workers=run_workers),
-          result_memo=result_memo)
+          result_memo=result_memo, share_plugin_source=share_plugin_source)

@@ -165,6 +165,23 @@ class DataProduct:
 
         return str(self._cell_plugins.export(name, Path(folder or "plugins").resolve(), force=force))
 
+    def test(self, protocol: str | None = None) -> Listing:
+        """Run the protocols' tests (or one protocol's) on the pinned or latest snapshot.
+
+        Tests are part of the product's repository: they run where its folder is (for a
+        server, run ``dataproduct test`` in the repository before deploying).
+        """
+        if not self.is_local:
+            raise ParameterError(
+                f"{self.name} is served from {self.location}; protocol tests run where the product's folder is: "
+                "dataproduct test PATH [PROTOCOL] in its repository."
+            )
+        from ..core.testing import run_protocol_tests
+
+        outcomes = run_protocol_tests(self._transport.product, protocol, self.pinned or "latest")  # type: ignore[attr-defined]
+        return Listing([o.to_json() for o in outcomes], f"Protocol tests of {self.name}",
+                       ["protocol", "test", "passed", "skipped", "message"])
+
     def artifacts(self) -> Listing:
         items = [Artifact.from_json(a) for a in self._transport.artifacts()]
         return Listing(items, f"Artifacts of {self.name}", ["name", "kind", "created", "summary"])

@@ -33,6 +33,7 @@ HELP = """%dataproduct: data products in the notebook
   %dataproduct plugins                                built-in algorithms and plugins
   %%dataproduct plugin NAME [--lang python|r]         define a plugin in a cell
   %dataproduct plugin export NAME [--force]           write it into the product's plugins/
+  %dataproduct test [PROTOCOL]                        run the protocols' tests (a product folder)
   %dataproduct artifacts                              saved cohorts, tables, results
   %dataproduct save RESULT NAME | --cohort EXPR --entity E NAME
   %dataproduct load NAME [-o VAR]

@@ -40,7 +40,7 @@ async def openapi_json(request: Request) -> Response:
 
 def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS,
                arrow_cache: bool = True, run_budget: RunBudget | None = RunBudget(),
-               result_memo: int = DEFAULT_MAX_ENTRIES) -> Starlette:
+               result_memo: int = DEFAULT_MAX_ENTRIES, share_plugin_source: bool = False) -> Starlette:
     """A Starlette app serving the products in ``paths`` (folders), each under its manifest name.
 
     ``arrow_cache``: whole entities requested as Arrow are kept as Arrow IPC stream files in
@@ -49,6 +49,7 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
     :mod:`.runs`); ``None`` runs in the server's process, without a budget.
     ``result_memo``: how many results of protocol runs to answer again from memory when the
     same run is asked for again (see :mod:`.result_memo`); 0 runs every call.
+    ``share_plugin_source``: readers may read the plugins' files (off: the source endpoint refuses).
 
     No CORS headers are sent: browsers on other origins cannot call the API.
     """
@@ -65,6 +66,7 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
     app.state.registry = registry
     app.state.max_body = max_body
     app.state.chunk_rows = chunk_rows
+    app.state.share_plugin_source = share_plugin_source
     served = [(str(p.product.path), str(p.product.store.root)) for p in registry]
     app.state.run_workers = RunWorkers(run_budget, served) if run_budget is not None else None
     app.state.result_memo = ResultMemo(result_memo) if result_memo > 0 else None
@@ -94,7 +96,7 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
           log_level: str = "info", announce: Any = None, arrow_cache: bool = True,
           read_timeout: float = DEFAULT_READ_TIMEOUT, max_connections: int = DEFAULT_MAX_CONNECTIONS,
           keep_alive: int = DEFAULT_KEEP_ALIVE, run_budget: RunBudget | None = RunBudget(),
-          result_memo: int = DEFAULT_MAX_ENTRIES) -> None:
+          result_memo: int = DEFAULT_MAX_ENTRIES, share_plugin_source: bool = False) -> None:
     """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served.
 
     ``read_timeout``: seconds a client has to send a whole request; ``max_connections``:
@@ -104,7 +106,8 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
 
     from .connections import guarded_protocol
 
-    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget, result_memo=result_memo)
+    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget, result_memo=result_memo,
+                     share_plugin_source=share_plugin_source)
     listener = listening_socket(host, port)
     port = listener.getsockname()[1]
     for served in app.state.registry:

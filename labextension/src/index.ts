@@ -11,6 +11,7 @@ import { Drag } from '@lumino/dragdrop';
 import React from 'react';
 
 import { api } from './api';
+import { validateDetail } from './apiPlugins';
 import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
 import { CommandIDs, registerCommands } from './commands';
 import { historyActions } from './historyActions';
@@ -20,6 +21,7 @@ import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
 import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
+import { createPluginActions, registerPluginCommands } from './pluginCommands';
 import { connectSectionActions } from './sectionActions';
 import { IProtocolDetail } from './types';
 import { resultsPlugin } from './results/plugin';
@@ -68,7 +70,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       try {
         const { detail, parameters } = await protocolRequest(name);
-        await api.validate(entry.name, detail.name, parameters);
+        await validateDetail(entry.name, detail, parameters);
         const request: IRunRequest = {
           protocol: detail.name,
           product: entry.name,
@@ -184,9 +186,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const history = historyActions({ commands: app.commands, model, writer, settings, openProtocolCommand: CommandIDs.openProtocol });
     const currentNotebook = new CurrentNotebookModel(tracker);
+    const pluginActions = createPluginActions({
+      app,
+      model,
+      writer,
+      tracker,
+      insertAt: () => settings.insertAt,
+      showForm: () => panel.showForm()
+    });
     const panel: DataProductPanel = new DataProductPanel(model, {
       ...history,
       currentNotebook,
+      ...pluginActions,
       add: () => void addProduct(),
       remove: (name: string) => void removeProduct(name),
       refresh: () => void model.refresh(),
@@ -215,6 +226,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       palette
     );
+    registerPluginCommands(app, pluginActions, palette);
     // A finished %dataproduct cell may have saved an artifact or connected a product.
     NotebookActions.executed.connect((_, { cell }) => {
       if (panel.isVisible && cell.model.sharedModel.getSource().includes('%dataproduct')) {

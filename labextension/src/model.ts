@@ -192,6 +192,16 @@ export class PanelModel {
     this._protocolOpened.emit(name);
   }
 
+  /** Open a form for a detail fetched elsewhere (a plugin's, from the Plugins section). */
+  showDetail(detail: IProtocolDetail): void {
+    this.protocol = detail;
+    this.formData = defaults(detail);
+    this.formError = null;
+    this.announcement = `Form for ${detail.title || detail.name} opened.`;
+    this.emit();
+    this._protocolOpened.emit(detail.name);
+  }
+
   closeProtocol(): void {
     this.protocol = null;
     this.formData = {};

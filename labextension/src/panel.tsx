@@ -12,6 +12,7 @@ import { BrowseSection, IBrowseActions } from './components/BrowseSection';
 import { FormSection, IFormActions } from './components/FormSection';
 import { HistorySection, IHistoryActions } from './components/HistorySection';
 import { CurrentNotebookSection, ICurrentNotebookActions } from './components/CurrentNotebookSection';
+import { IPluginActions, PluginsSection } from './components/PluginsSection';
 import { IProductActions, ProductsSection } from './components/ProductsSection';
 import { SnapshotsSection } from './components/SnapshotsSection';
 import { dataProductIcon } from './icon';
@@ -19,7 +20,8 @@ import { PanelModel } from './model';
 
 export const PANEL_ID = 'jp-dataproduct-panel';
 
-export type IPanelActions = IProductActions & IBrowseActions & IFormActions & IHistoryActions & ICurrentNotebookActions;
+export type IPanelActions = IProductActions & IBrowseActions & IFormActions & IHistoryActions & ICurrentNotebookActions &
+  IPluginActions;
 
 function section(title: string, className: string, render: () => JSX.Element): ReactWidget {
   const widget = ReactWidget.create(render());
@@ -44,10 +46,13 @@ export class DataProductPanel extends SidePanel {
     this.formSection = section('Form', 'jp-DataProduct-formSectionWidget', () => <FormSection model={model} actions={actions} />);
     this.addWidget(this.formSection);
     this.addWidget(section('Snapshots', 'jp-DataProduct-snapshotsSection', () => <SnapshotsSection model={model} />));
+    this.addWidget(section('Plugins', 'jp-DataProduct-pluginsSectionWidget', () => <PluginsSection actions={actions} />));
+    this.watchSection(this.widgets[this.widgets.length - 1], () => undefined); // collapsed; room when expanded
     this.addWidget(section('Artifacts', 'jp-DataProduct-artifactsSection', () => <ArtifactsSection model={model} />));
     this.collapseSections(['jp-DataProduct-snapshotsSection', 'jp-DataProduct-artifactsSection']);
     // The Snapshots section marks the pinned snapshot: the kernel is listened to while it shows.
-    this.watchSection(this.widgets[this.widgets.length - 2], on => actions.currentNotebook.setActive('snapshots', on));
+    const snapshots = this.widgets.find(w => w.hasClass('jp-DataProduct-snapshotsSection'))!;
+    this.watchSection(snapshots, on => actions.currentNotebook.setActive('snapshots', on));
     this.addWidget(section('History', 'jp-DataProduct-historySection', () => <HistorySection actions={actions} />));
     this.watchSection(this.widgets[this.widgets.length - 1], on => actions.history.setActive(on));
     this.addWidget(section('Current notebook', 'jp-DataProduct-currentSection', () => <CurrentNotebookSection actions={actions} />));

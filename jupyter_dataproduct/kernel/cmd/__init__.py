@@ -24,6 +24,7 @@ _MODULES = {
     "save": "save",
     "load": "load",
     "history": "history",
+    "test": "test",
 }
 
 
