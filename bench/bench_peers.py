@@ -57,7 +57,6 @@ from jupyter_dataproduct.core.product import Product  # noqa: E402
 from jupyter_dataproduct.server.tokens import TokenStore  # noqa: E402
 
 PEERS_VENV = HERE / "out" / "peers"
-PEER_PACKAGES = ["lifelines", "datasette", "pyarrow"]
 COHORT_A, COHORT_B = "ZDV", "ZDV+ddI"
 EXTRACT_WHERE = "age >= 40 and arms in ('ZDV', 'ddI')"
 EXTRACT_COLUMNS = ["pidnum", "age", "arms", "cd40", "cd420", "days", "cens"]
@@ -103,7 +102,7 @@ def peer_python() -> Path:
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(HERE / "peer-requirements.txt")], check=True)
     return python
 
 
@@ -142,8 +141,18 @@ def duckdb_compare(con, parquet: str, numeric: list[str], categorical: list[str]
     return p
 
 
+def ensure_duckdb():
+    """DuckDB from PyPI in this environment (it runs in-process, handing frames to polars)."""
+    try:
+        import duckdb
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", str(HERE / "requirements.txt")], check=True)
+        import duckdb
+    return duckdb
+
+
 def stats_section(product: Product, repeat: int) -> dict:
-    import duckdb
+    duckdb = ensure_duckdb()
 
     parquet = str(product.snapshot().entity_file("patients"))
     con = duckdb.connect()
@@ -271,9 +280,33 @@ def start_datasette(python: Path, database: Path, port: int) -> subprocess.Popen
     raise RuntimeError("Datasette did not start")
 
 
-def call_rate(make_call, threads: int, seconds: float) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and of its children that are still running
+    (the run workers), from /proc: a per-call cost that a loaded machine does not inflate
+    as much as wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for p in pids + [int(c) for c in children]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+SERVER_CPU: dict[str, float] = {}  # the last call_rate's server CPU ms per call, by label
+
+
+def call_rate(make_call, threads: int, seconds: float, server: int | None = None, label: str = "") -> float:
     stop = time.perf_counter() + seconds
     counts = [0] * threads
+    cpu_before = cpu_seconds(server) if server else 0.0
 
     def loop(i: int) -> None:
         call = make_call()
@@ -284,6 +317,8 @@ def call_rate(make_call, threads: int, seconds: float) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(loop, range(threads)))
+    if server and label:
+        SERVER_CPU[label] = 1000 * (cpu_seconds(server) - cpu_before) / max(1, sum(counts))
     return sum(counts) / (time.perf_counter() - started)
 
 
@@ -307,22 +342,42 @@ def serving_section(synthetic: Product, actg: Product, folder: Path, repeat: int
         responders = dict(mine.tables["response"].select(pl.col("arms").cast(pl.String), "responders").iter_rows())
         assert responders == {r["arms"]: r["responders"] for r in theirs}, (responders, theirs)
 
-        def ours_call():
-            transport = RemoteTransport(f"{ours_base}/actg175", tokens[actg.path])
-            return lambda: transport.run("cd4_response", {"threshold": 50}, "latest")
+        def ours_call(vary: bool = False):
+            def make():
+                transport, n = RemoteTransport(f"{ours_base}/actg175", tokens[actg.path]), iter(range(10**9))
+                # vary: a new threshold every call (0-1000, as the protocol allows), so the server's
+                # memo of results rarely holds the answer and nearly every call runs in a worker
+                return lambda: transport.run("cd4_response", {"threshold": next(n) * 7 % 1001 if vary else 50},
+                                             "latest")
+            return make
 
-        def datasette_call():
-            client = httpx.Client()
-            return lambda: client.get(f"{ds_base}/cd4_response.json",
-                                      params={"threshold": 50, "_shape": "array"}).raise_for_status()
+        def datasette_call(vary: bool = False):
+            def make():
+                client, n = httpx.Client(), iter(range(10**9))
+                return lambda: client.get(f"{ds_base}/cd4_response.json",
+                                          params={"threshold": next(n) * 7 % 1001 if vary else 50,
+                                                  "_shape": "array"}).raise_for_status()
+            return make
 
+        call_rate(ours_call(True), clients, 1.0)  # starts every run worker (not part of any rate)
         rates = {}
         for threads in (1, clients):
-            rates[threads] = (call_rate(ours_call, threads, seconds), call_rate(datasette_call, threads, seconds))
-        rows = [row(f"small calls/s, {t} client{'s' if t > 1 else ''} (cd4_response vs canned query)", o, d,
-                    "Datasette canned query", unit="/s") for t, (o, d) in rates.items()]
+            rates[threads] = (call_rate(ours_call(), threads, seconds, server.pid, f"ours {threads}"),
+                              call_rate(datasette_call(), threads, seconds, datasette.pid, f"datasette {threads}"))
+            rates[f"{threads}v"] = (call_rate(ours_call(True), threads, seconds, server.pid, f"ours {threads}v"),
+                                    call_rate(datasette_call(True), threads, seconds, datasette.pid,
+                                              f"datasette {threads}v"))
+        rows = []
+        for key, (o, d) in rates.items():
+            t = int(str(key).rstrip("v"))
+            what = ("a new threshold every call (runs)" if str(key).endswith("v")
+                    else "the same call again (our server answers from its memo of results)")
+            rows.append(row(f"small calls/s, {t} client{'s' if t > 1 else ''}, cd4_response vs canned query, {what}",
+                            o, d, "Datasette canned query", unit="/s"))
+        cpu = {k: round(v, 2) for k, v in SERVER_CPU.items()}  # server CPU ms per call (workers included)
         rows += _extracts(synthetic, f"{ours_base}/actg_synthetic", tokens[synthetic.path], ds_base, repeat)
-        return {"rows": rows, "checked": "cd4_response responders per arm equal to the canned query's"}
+        return {"rows": rows, "server_cpu_ms_per_call": cpu,
+                "checked": "cd4_response responders per arm equal to the canned query's"}
     finally:
         for process in (server, datasette):
             process.terminate()

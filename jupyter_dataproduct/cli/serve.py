@@ -28,9 +28,15 @@ from .output import reports_errors
               help="Memory (address space) one run may use; a run needing more is stopped (422).")
 @click.option("--run-workers", default=2, show_default=True, type=click.IntRange(1, 256),
               help="Runs at the same time, each in its own worker process; more wait (503 after 30 s).")
+@click.option("--result-memo", default=512, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Results of protocol runs kept to answer the same run (same snapshot, code, parameters) "
+                   "again without running it; each answer is still recorded in the history. 0: run every call.")
+@click.option("--share-plugin-source", is_flag=True, default=False,
+              help="Let token holders read the plugins' source files (GET .../plugins/NAME/source); off by default.")
 @reports_errors
 def command(paths: tuple[str, ...], host: str, port: int, log_level: str, arrow_cache: bool, read_timeout: float,
-            max_connections: int, keep_alive: int, run_seconds: float, run_memory_mb: int, run_workers: int) -> None:
+            max_connections: int, keep_alive: int, run_seconds: float, run_memory_mb: int, run_workers: int,
+            result_memo: int, share_plugin_source: bool) -> None:
     """Serve the products in PATHS over HTTP at /api/products/<name> (tokens: `dataproduct token`)."""
     try:
         from ..server.app import serve
@@ -41,4 +47,5 @@ def command(paths: tuple[str, ...], host: str, port: int, log_level: str, arrow_
         ) from None
     serve(list(paths), host=host, port=port, log_level=log_level, announce=click.echo, arrow_cache=arrow_cache,
           read_timeout=read_timeout, max_connections=max_connections, keep_alive=keep_alive,
-          run_budget=RunBudget(seconds=run_seconds, memory_mb=run_memory_mb, workers=run_workers))
+          run_budget=RunBudget(seconds=run_seconds, memory_mb=run_memory_mb, workers=run_workers),
+          result_memo=result_memo, share_plugin_source=share_plugin_source)

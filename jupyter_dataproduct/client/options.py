@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.errors import ParameterError
+
+if TYPE_CHECKING:  # polars loads with the first frame, not with %load_ext
+    import polars as pl
 
 
 @dataclass
@@ -16,6 +17,9 @@ class Options:
     display_max_rows: int = 10
     chart_svg: bool = True  # an SVG copy of each chart, when vl-convert is installed
     engine: str = ""  # "" lets DATAPRODUCT_ENGINE or the manifest choose; else polars, spark-local[N], sc://...
+    # Bounds of each table in the JupyterLab app bundle (Arrow, saved in the notebook).
+    bundle_max_rows: int = 100_000
+    bundle_max_bytes: int = 5_000_000
 
 
 options = Options()

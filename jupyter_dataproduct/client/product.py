@@ -13,7 +13,8 @@ from ..core.result import Result as CoreResult
 from . import display
 from .cell_plugins import CellPlugins, ran_in_kernel
 from .objects import Artifact, Listing, Plugin, Snapshot
-from .options import as_frame
+from .frame import Frame
+from .options import as_frame, options
 from .protocol import Protocols
 from .result import Result
 from ..contract.transport import Transport
@@ -120,9 +121,17 @@ class DataProduct:
         """
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
-        frame = self._transport.frame(entity, _wire_value(where), columns, snapshot or self.pinned or "latest", limit,
-                                      progress=progress)
+        ref = snapshot or self.pinned or "latest"
+        frame = self._transport.frame(entity, _wire_value(where), columns, ref, limit, progress=progress)
+        if (library or options.frame_library) == "polars":
+            # A polars frame that remembers the read, for its display (and the code that repeats it).
+            return Frame.wrap(frame, {"product": self.name, "snapshot": self._resolve(ref), "entity": entity,
+                                      "where": _where_text(where), "columns": columns, "limit": limit})
         return as_frame(frame, library)
+
+    def _resolve(self, ref: str) -> str:
+        """The snapshot id a reference names now (a pinned id needs no question)."""
+        return ref if ref == self.pinned else self._transport.snapshot(ref)["id"]
 
     # -- plugins, artifacts, history ---------------------------------------------------------
 
@@ -155,6 +164,23 @@ class DataProduct:
         from pathlib import Path
 
         return str(self._cell_plugins.export(name, Path(folder or "plugins").resolve(), force=force))
+
+    def test(self, protocol: str | None = None) -> Listing:
+        """Run the protocols' tests (or one protocol's) on the pinned or latest snapshot.
+
+        Tests are part of the product's repository: they run where its folder is (for a
+        server, run ``dataproduct test`` in the repository before deploying).
+        """
+        if not self.is_local:
+            raise ParameterError(
+                f"{self.name} is served from {self.location}; protocol tests run where the product's folder is: "
+                "dataproduct test PATH [PROTOCOL] in its repository."
+            )
+        from ..core.testing import run_protocol_tests
+
+        outcomes = run_protocol_tests(self._transport.product, protocol, self.pinned or "latest")  # type: ignore[attr-defined]
+        return Listing([o.to_json() for o in outcomes], f"Protocol tests of {self.name}",
+                       ["protocol", "test", "passed", "skipped", "message"])
 
     def artifacts(self) -> Listing:
         items = [Artifact.from_json(a) for a in self._transport.artifacts()]
@@ -225,6 +251,15 @@ class DataProduct:
             f"<div class='dp-muted'>{display.escape(self.location)}</div>",
         )
         return {"text/plain": repr(self), "text/html": html}
+
+
+def _where_text(where: Any) -> Any:
+    """A frame's filter as the magic writes it: text, ``@artifact``, or a cohort tree."""
+    if isinstance(where, Cohort):
+        return where.text or where.tree
+    if isinstance(where, Artifact):
+        return f"@{where.name}"
+    return where
 
 
 def _wire_value(value: Any) -> Any:

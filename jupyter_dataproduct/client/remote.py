@@ -192,6 +192,13 @@ class RemoteTransport(Transport):
     def plugins(self) -> list[dict[str, Any]]:
         return self._json("GET", "/plugins")
 
+    def plugin(self, name: str) -> dict[str, Any]:
+        return self._json("GET", f"/plugins/{_seg(name)}")
+
+    def plugin_source(self, name: str) -> dict[str, Any]:
+        """The plugin's file, where the server shares sources (``dataproduct serve --share-plugin-source``)."""
+        return self._json("GET", f"/plugins/{_seg(name)}/source")
+
     def artifacts(self) -> list[dict[str, Any]]:
         return self._json("GET", "/artifacts")
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..core.errors import ParameterError
 from ..core.result import Result as CoreResult
-from . import display
+from . import bundle, display
 from .options import as_frame, options
 
 if TYPE_CHECKING:  # pyarrow loads only when a frame needs it (%load_ext stays light)
@@ -113,18 +114,76 @@ class Result:
             "text/html": display.card(
                 f"{p['protocol']}@{p['protocol_version']}", f"{p['product']}@{p['snapshot'][:12]}", *sections
             ),
+            bundle.RESULT_MIME: self._app(),
+        }
+
+    def _app(self) -> dict[str, Any]:
+        """The JupyterLab app's document: all of the result, and the code that reproduces it."""
+        p = self.provenance
+        history_id = p.get("history_id")
+        variable = _variable(p["protocol"])
+        fetch = f"%dataproduct history --result {history_id} -o {variable}\n" if history_id else ""
+        rest = {name: f"{fetch}{variable}.to_polars({name!r})" for name in self.tables}
+        return bundle.payload(
+            "result", f"{p['protocol']}@{p['protocol_version']}", f"{p['product']}@{p['snapshot'][:12]}",
+            values=json.loads(json.dumps(self.values, default=str)),
+            tables=bundle.tables(self.tables, rest),
+            charts=[{"name": name, "spec": spec} for name, spec in self.charts.items()],
+            provenance=json.loads(json.dumps(p, default=str)),
+            code=self._code(variable),
+        )
+
+    def _code(self, variable: str) -> dict[str, Any]:
+        """Code the app's buttons put in the notebook; ``{name}`` stands for the artifact's name."""
+        p = self.provenance
+        history_id = p.get("history_id")
+        words = [f"%dataproduct run {bundle.shell_word(p['protocol'])}"]
+        words += [bundle.parameter_word(k, v) for k, v in p["parameters"].items()]
+        words += [f"--snapshot {p['snapshot'][:12]}", f"-o {variable}"]
+        saves = []
+        if history_id:
+            saves.append({"label": f"the result of {p['protocol']}",
+                          "code": f"%dataproduct history --save {history_id} {bundle.NAME_PLACEHOLDER}"})
+        for name, value in p["parameters"].items():
+            if isinstance(value, dict) and value.get("text") and value.get("entity"):
+                saves.append({"label": f"the cohort {name}: {value['text']}", "code":
+                              f"%dataproduct save --cohort {bundle.shell_word(value['text'])} "
+                              f"--entity {bundle.shell_word(value['entity'])} {bundle.NAME_PLACEHOLDER}"})
+        form = {k: (v.get("text") or v["tree"]) if isinstance(v, dict) and "tree" in v else v
+                for k, v in p["parameters"].items()}
+        return {
+            "reproduce": " ".join(words),
+            "rerun": f"%dataproduct history --rerun {history_id}" if history_id else None,
+            "save": saves,
+            "open": {"product": p["product"], "protocol": p["protocol"], "parameters": form},
         }
 
     def display_bundles(self) -> list[dict[str, Any]]:
-        """What a notebook shows: the card, then one bundle per chart (never mixed with HTML)."""
-        return [self._card(), *(display.chart_bundle(chart) for chart in self.charts.values())]
+        """What a notebook shows: the card, then one bundle per chart (never mixed with HTML).
+
+        The card carries the JupyterLab app, which draws the charts; there the chart outputs
+        show nothing (their :data:`bundle.CHART_MIME` entry), elsewhere they show the chart.
+        """
+        owner = self.provenance.get("history_id") or repr(self)
+        charts = []
+        for name, spec in self.charts.items():
+            chart = display.chart_bundle(spec)
+            chart[bundle.CHART_MIME] = bundle.chart_marker(name, owner)
+            charts.append(chart)
+        return [self._card(), *charts]
 
     def _ipython_display_(self) -> None:
         from IPython.display import display as show
 
-        for bundle in self.display_bundles():
-            show(bundle, raw=True)
+        for output in self.display_bundles():
+            show(output, raw=True)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """The card alone, for callers that take one bundle; the charts are in ``display_bundles()``."""
         return self._card()
+
+
+def _variable(protocol: str) -> str:
+    """A Python name for a result of ``protocol``: ``<protocol>_result``."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", protocol)
+    return f"_{name}_result" if name[:1].isdigit() else f"{name}_result"

@@ -72,6 +72,13 @@ class PluginNotFoundError(DataProductError):
     http_status = 404
 
 
+class SourceNotSharedError(DataProductError):
+    """The server does not share its plugins' source (``dataproduct serve --share-plugin-source``)."""
+
+    code = "source_not_shared"
+    http_status = 403
+
+
 class QueryError(DataProductError):
     """The query engine refused a query built from the request (a value of the wrong kind, say)."""
 

@@ -53,6 +53,10 @@ class Transport(ABC):
     @abstractmethod
     def plugins(self) -> list[dict[str, Any]]: ...
     @abstractmethod
+    def plugin(self, name: str) -> dict[str, Any]: ...
+    @abstractmethod
+    def plugin_source(self, name: str) -> dict[str, Any]: ...
+    @abstractmethod
     def artifacts(self) -> list[dict[str, Any]]: ...
     @abstractmethod
     def save_result(self, name: str, result: Result, overwrite: bool) -> dict[str, Any]: ...
@@ -143,6 +147,26 @@ class LocalTransport(Transport):
 
     def plugins(self) -> list[dict[str, Any]]:
         return [p.to_json() for p in self.product.plugins().values()]
+
+    def plugin(self, name: str) -> dict[str, Any]:
+        """One plugin with its kind, typed parameters and their JSON Schema (a form)."""
+        from ..core.plugin_parameters import plugin_detail
+
+        return plugin_detail(self._plugin(name), self.product.manifest.model)
+
+    def plugin_source(self, name: str) -> dict[str, Any]:
+        from ..core.plugin_source import read_plugin_source
+
+        return read_plugin_source(self._plugin(name), self.product.path)
+
+    def _plugin(self, name: str) -> Any:
+        from .errors import PluginNotFoundError
+
+        plugins = self.product.plugins()
+        if name not in plugins:
+            raise PluginNotFoundError(f"No plugin {name[:100]!r}; plugins: {', '.join(sorted(plugins))}.",
+                                      details={"plugin": name[:100], "allowed": sorted(plugins)})
+        return plugins[name]
 
     def artifacts(self) -> list[dict[str, Any]]:
         return [a.to_json() for a in self.product.artifacts.list()]

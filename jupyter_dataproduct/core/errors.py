@@ -159,6 +159,20 @@ class DataError(DataProductError):
     http_status = 422
 
 
+class NoSourceError(DataProductError):
+    """A plugin without a file in the product (a built-in algorithm) or one too large to show."""
+
+    code = "no_plugin_source"
+    http_status = 404
+
+
+class TestsFailedError(DataProductError):
+    """Protocol tests ran and some failed (the message lists them)."""
+
+    code = "tests_failed"
+    http_status = 422
+
+
 class StorageError(DataProductError):
     """The object store holding the snapshots refused or could not be reached (no such
     bucket, credentials refused, endpoint down): a problem of the store, not of the request."""

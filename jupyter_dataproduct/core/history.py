@@ -94,6 +94,43 @@ class History:
                                  json.dumps(entry, separators=(",", ":"), default=str))
         return self._entry(entry)
 
+    def record_again(self, entry_id: str) -> HistoryEntry | None:
+        """A new entry (now, by the current user) for a run whose result is the stored result of
+        entry ``entry_id``: a server answering an identical call on an immutable snapshot from
+        memory still records who asked for what. None when that entry or its stored result is
+        gone (pruned): the caller then runs for real."""
+        try:
+            earlier = json.loads((self.entries_dir / (entry_id + _ENTRY_SUFFIX)).read_text())
+        except (OSError, ValueError):
+            return None
+        digest = earlier.get("result")
+        if not earlier.get("stored") or not isinstance(digest, str):
+            return None
+        when = now_iso()
+        new_id = when.replace(":", "").replace("-", "").replace(".", "")[:18] + "-" + uuid.uuid4().hex[:8]
+        entry = {**earlier, "id": new_id, "when": when, "who": current_user()}
+        target = self.entries_dir / (new_id + _ENTRY_SUFFIX)
+        # Written and synced beside its place first (a dot file: no reader lists it), so the
+        # lock that keeps prune away is held only for the check and the rename.
+        hidden = self.entries_dir / f".{new_id}.tmp"
+        with reporting_full_disk("the history entry of this run"):
+            try:
+                write_atomically(hidden, json.dumps(entry, separators=(",", ":"), default=str))
+                with exclusive_lock(self.root / ".lock"):
+                    if not (self.results_dir / digest).is_dir():
+                        return None
+                    os.replace(hidden, target)
+            finally:
+                hidden.unlink(missing_ok=True)
+        return self._entry(entry)
+
+    def is_stored(self, entry_id: str) -> bool:
+        """Whether entry ``entry_id`` exists and its result is stored (reads that one file)."""
+        try:
+            return bool(json.loads((self.entries_dir / (entry_id + _ENTRY_SUFFIX)).read_text()).get("stored"))
+        except (OSError, ValueError):
+            return False
+
     def _store_result(self, result: Result) -> str | None:
         """The digest of the stored result (stored now or already), or None when too large."""
         files = _result_files(result)

@@ -266,6 +266,12 @@ class Product:
         ref = f"{provenance['protocol']}@{provenance['protocol_version']}"
         return self.run(ref, provenance["parameters"], snapshot=provenance["snapshot"], record=record, engine=engine)
 
+    def bind_plugin(self, name: str, arguments: dict[str, Any] | None = None, snapshot: str = "latest") -> dict[str, Any]:
+        """Validate a direct run's arguments without running it (the binding :meth:`run_plugin` does)."""
+        plugin = self.repository.plugin(self.manifest, name)
+        arguments = dict(arguments or {})
+        return bind_parameters(adhoc_spec(plugin, arguments, self.manifest), arguments, self._bind_context(snapshot))
+
     def run_plugin(
         self, name: str, arguments: dict[str, Any] | None = None, *, snapshot: str = "latest", record: bool = True,
         engine: str | None = None,

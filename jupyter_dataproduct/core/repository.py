@@ -115,6 +115,12 @@ class Repository:
             self._catalog_stamp = stamp
         return self._catalog
 
+    def code_stamp(self, manifest: Manifest) -> tuple[str | None, str | None]:
+        """Changes whenever a plugin or protocol file (or the manifest) changes: what a result
+        computed from this code is valid for."""
+        self.protocols(manifest)
+        return self._plugins_stamp, self._catalog_stamp
+
     def protocol(self, manifest: Manifest, ref: str) -> LoadedProtocol:
         if not ref:
             raise ProtocolNotFoundError("No protocol given.")

@@ -33,6 +33,7 @@ HELP = """%dataproduct: data products in the notebook
   %dataproduct plugins                                built-in algorithms and plugins
   %%dataproduct plugin NAME [--lang python|r]         define a plugin in a cell
   %dataproduct plugin export NAME [--force]           write it into the product's plugins/
+  %dataproduct test [PROTOCOL]                        run the protocols' tests (a product folder)
   %dataproduct artifacts                              saved cohorts, tables, results
   %dataproduct save RESULT NAME | --cohort EXPR --entity E NAME
   %dataproduct load NAME [-o VAR]
@@ -66,6 +67,10 @@ class DataProductMagics(Magics):
     show_progress = Bool(True, config=True, help="Show a progress bar for snapshot builds.")
     chart_svg = Bool(True, config=True, help="Add an SVG copy of each chart (needs vl-convert-python) "
                      "so that nbconvert HTML and other viewers without a Vega-Lite renderer show it.")
+    bundle_max_rows = Int(100_000, config=True, help="Rows of each table carried (as Arrow) to JupyterLab's "
+                          "result renderer; beyond them the display says how to get the rest.")
+    bundle_max_bytes = Int(5_000_000, config=True, help="Bytes of Arrow per table carried to JupyterLab's "
+                           "result renderer (the notebook saves them).")
 
     engine = Unicode("", config=True, help="Engine of local products' protocols: polars, spark-local[N] or "
                      "sc://host:port (Spark Connect). Empty: DATAPRODUCT_ENGINE, else the manifest's engine block.")
@@ -74,8 +79,8 @@ class DataProductMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.session = Session()
         self._apply_options()
-        self.observe(lambda change: self._apply_options(),
-                     names=["frame_library", "display_max_rows", "chart_svg", "engine"])
+        self.observe(lambda change: self._apply_options(), names=["frame_library", "display_max_rows", "chart_svg",
+                                                                  "bundle_max_rows", "bundle_max_bytes", "engine"])
 
     @validate("engine")
     def _valid_engine(self, proposal: Any) -> str:
@@ -95,6 +100,8 @@ class DataProductMagics(Magics):
         options.display_max_rows = self.display_max_rows
         options.chart_svg = self.chart_svg
         options.engine = self.engine
+        options.bundle_max_rows = self.bundle_max_rows
+        options.bundle_max_bytes = self.bundle_max_bytes
 
     def product(self, name: str | None = None) -> Any:
         if not self.session.products and self.default_product and name is None:

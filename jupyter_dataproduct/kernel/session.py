@@ -9,11 +9,14 @@ product of the Jupyter server's config) connects with the location and token sto
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..client import DataProduct, connect
+from ..client import connect
 from ..client import connections
 from ..core.errors import DataProductError
+
+if TYPE_CHECKING:  # the client's classes load with the first connect, not with %load_ext
+    from ..client import DataProduct
 
 
 class NotConnectedError(DataProductError):

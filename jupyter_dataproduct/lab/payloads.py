@@ -173,3 +173,81 @@ class ArtifactList(TypedDict):
     artifacts: list[ArtifactEntry]
     role: Literal["reader", "analyst", "admin"]
     actions: list[str]
+
+
+# -- History section ---------------------------------------------------------------------------
+
+class HistoryEntry(TypedDict):
+    id: str
+    when: str
+    who: str
+    protocol: str  # the name, without its version
+    version: str
+    snapshot: str
+    parameters: dict[str, Any]  # as recorded: cohorts as {entity, tree, text, artifact?}
+    stored: bool
+
+
+def history_entry(entry: dict[str, Any]) -> HistoryEntry:
+    """A client's history entry as the panel lists it (no result, no output summary)."""
+    provenance = entry.get("provenance") or {}
+    protocol = provenance.get("protocol") or str(entry.get("protocol", "")).split("@", 1)[0]
+    return {"id": entry["id"], "when": entry.get("when", ""), "who": entry.get("who", ""), "protocol": protocol,
+            "version": str(provenance.get("protocol_version", "")), "snapshot": entry.get("snapshot") or "",
+            "parameters": entry.get("parameters") or {}, "stored": bool(entry.get("stored"))}
+
+
+# -- Plugins section ---------------------------------------------------------------------------
+
+
+class PluginEntry(TypedDict):
+    name: str
+    title: str
+    description: str
+    language: Literal["python", "r"]
+    kind: Literal["python", "r", "notebook"]
+    builtin: bool
+    parameters: list[str]
+    path: NotRequired[str]  # the file relative to the Jupyter root: JupyterLab's editor opens it
+    file: NotRequired[str]  # otherwise the file as the product names it (a server's: inside the product)
+
+
+class PluginDetail(ProtocolDetail):
+    language: str
+    kind: str
+    builtin: bool
+    plugin: Literal[True]
+
+
+class PluginSource(TypedDict):
+    name: str
+    language: str
+    kind: str
+    editable: bool
+    path: NotRequired[str]
+    file: NotRequired[str]
+    text: NotRequired[str]
+
+
+def plugin_entry(meta: dict[str, Any], path: str | None) -> PluginEntry:
+    file = meta.get("file") or ""
+    kind = "notebook" if file.endswith(".ipynb") else meta.get("language", "python")
+    entry: dict[str, Any] = {"name": meta["name"], "title": meta.get("title") or meta["name"],
+                             "description": (meta.get("description") or "").strip(),
+                             "language": meta.get("language", "python"), "kind": kind,
+                             "builtin": bool(meta.get("builtin")), "parameters": list(meta.get("parameters", []))}
+    if path is not None:
+        entry["path"] = path
+    elif file and not entry["builtin"]:
+        entry["file"] = file.rsplit("/", 1)[-1] if file.startswith("/") else file  # never a server's folders
+    return entry  # type: ignore[return-value]
+
+
+def plugin_detail_payload(meta: dict[str, Any]) -> PluginDetail:
+    """A plugin as the form shows a protocol: the same keys, plus ``plugin: true`` and its language."""
+    detail = protocol_detail({"name": meta["name"], "version": "plugin", "title": meta.get("title") or meta["name"],
+                              "description": meta.get("description") or "", "parameters": meta["parameter_types"],
+                              "schema": meta["schema"], "tests": 0})
+    detail.update({"language": meta["language"], "kind": meta["kind"], "builtin": bool(meta.get("builtin")),
+                   "plugin": True})  # type: ignore[typeddict-unknown-key]
+    return detail  # type: ignore[return-value]

@@ -9,7 +9,9 @@ from jupyter_server.utils import url_path_join
 from .artifacts import ArtifactHandler, ArtifactsHandler
 from .base import NotFoundHandler
 from .cohorts import CohortCountHandler
+from .history import HistoryHandler
 from .products import ProductHandler, ProductsHandler
+from .plugins import PluginHandler, PluginSourceHandler, PluginsHandler, PluginValidateHandler
 from .protocols import ProtocolHandler, ProtocolsHandler, ValidateHandler
 from .snapshots import DiffHandler, SnapshotsHandler, TagHandler, VerifyHandler
 from .version import VersionHandler
@@ -33,6 +35,11 @@ def handlers(base_url: str) -> list[tuple[str, Any]]:
         (PRODUCT + r"/snapshots/" + SEGMENT + r"/verify", VerifyHandler),
         (PRODUCT + r"/tags/" + SEGMENT, TagHandler),
         (PRODUCT + r"/diff", DiffHandler),
+        (PRODUCT + r"/history", HistoryHandler),
+        (PRODUCT + r"/plugins", PluginsHandler),
+        (PRODUCT + r"/plugins/" + SEGMENT, PluginHandler),
+        (PRODUCT + r"/plugins/" + SEGMENT + r"/source", PluginSourceHandler),
+        (PRODUCT + r"/plugins/" + SEGMENT + r"/validate", PluginValidateHandler),
         (r"(.*)", NotFoundHandler),
     ]
     return [(url_path_join(base_url, "dataproduct", pattern) + "$", handler) for pattern, handler in routes]

@@ -20,6 +20,7 @@ from ..contract.errors import ServeError
 from .openapi import openapi
 from .products import Registry
 from .requests import MAX_BODY
+from .result_memo import DEFAULT_MAX_ENTRIES, ResultMemo
 from .runs import RunBudget, RunWorkers
 from .responses import json_from_thread, on_error
 from .streams import CHUNK_ROWS
@@ -38,13 +39,17 @@ async def openapi_json(request: Request) -> Response:
 
 
 def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY, chunk_rows: int = CHUNK_ROWS,
-               arrow_cache: bool = True, run_budget: RunBudget | None = RunBudget()) -> Starlette:
+               arrow_cache: bool = True, run_budget: RunBudget | None = RunBudget(),
+               result_memo: int = DEFAULT_MAX_ENTRIES, share_plugin_source: bool = False) -> Starlette:
     """A Starlette app serving the products in ``paths`` (folders), each under its manifest name.
 
     ``arrow_cache``: whole entities requested as Arrow are kept as Arrow IPC stream files in
     each product's store (``arrow-cache/``) and sent from there (see :mod:`.arrow_cache`).
     ``run_budget``: the time and memory one run may use, in worker processes (see
     :mod:`.runs`); ``None`` runs in the server's process, without a budget.
+    ``result_memo``: how many results of protocol runs to answer again from memory when the
+    same run is asked for again (see :mod:`.result_memo`); 0 runs every call.
+    ``share_plugin_source``: readers may read the plugins' files (off: the source endpoint refuses).
 
     No CORS headers are sent: browsers on other origins cannot call the API.
     """
@@ -61,8 +66,10 @@ def create_app(paths: list[str | os.PathLike[str]], *, max_body: int = MAX_BODY,
     app.state.registry = registry
     app.state.max_body = max_body
     app.state.chunk_rows = chunk_rows
+    app.state.share_plugin_source = share_plugin_source
     served = [(str(p.product.path), str(p.product.store.root)) for p in registry]
     app.state.run_workers = RunWorkers(run_budget, served) if run_budget is not None else None
+    app.state.result_memo = ResultMemo(result_memo) if result_memo > 0 else None
     return app
 
 
@@ -88,7 +95,8 @@ def listening_socket(host: str, port: int) -> Any:
 def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           log_level: str = "info", announce: Any = None, arrow_cache: bool = True,
           read_timeout: float = DEFAULT_READ_TIMEOUT, max_connections: int = DEFAULT_MAX_CONNECTIONS,
-          keep_alive: int = DEFAULT_KEEP_ALIVE, run_budget: RunBudget | None = RunBudget()) -> None:
+          keep_alive: int = DEFAULT_KEEP_ALIVE, run_budget: RunBudget | None = RunBudget(),
+          result_memo: int = DEFAULT_MAX_ENTRIES, share_plugin_source: bool = False) -> None:
     """Run the server until interrupted (uvicorn); ``announce(line)`` tells what is served.
 
     ``read_timeout``: seconds a client has to send a whole request; ``max_connections``:
@@ -98,7 +106,8 @@ def serve(paths: list[str | os.PathLike[str]], host: str = DEFAULT_HOST, port: i
 
     from .connections import guarded_protocol
 
-    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget)
+    app = create_app(paths, arrow_cache=arrow_cache, run_budget=run_budget, result_memo=result_memo,
+                     share_plugin_source=share_plugin_source)
     listener = listening_socket(host, port)
     port = listener.getsockname()[1]
     for served in app.state.registry:

@@ -197,6 +197,12 @@ def openapi(names: list[str] | None = None,
             statuses=(400, 401, 403, 404, 409, 413, 415, 422))},
         f"{p}/plugins": {"get": _op("Plugins and built-in algorithms.", "reader",
                                     {"200": _json({"type": "array", "items": OBJECT})}, parameters=[name])},
+        f"{p}/plugins/{{plugin}}": {"get": _op(
+            "A plugin with its kind, typed parameters and their JSON Schema.", "reader", {"200": _json(OBJECT)},
+            parameters=[name, _path("plugin", "Plugin name.")])},
+        f"{p}/plugins/{{plugin}}/source": {"get": _op(
+            "A plugin's source file (403 unless the server runs with --share-plugin-source).", "reader",
+            {"200": _json(OBJECT)}, parameters=[name, _path("plugin", "Plugin name.")])},
         f"{p}/plugins/{{plugin}}/run": {"post": _op(
             "Run a plugin directly; the body is its arguments.", "analyst", {"200": _json(result)},
             parameters=[name, _path("plugin", "Plugin name."), SNAPSHOT_Q, TABLES_Q],

@@ -15,9 +15,10 @@ from starlette.routing import Route
 
 from ..core.engine import PLUGIN_VERSION
 from .auth import Call, endpoint
-from ..contract.errors import BadRequestError, PluginNotFoundError
+from ..contract.errors import BadRequestError, PluginNotFoundError, SourceNotSharedError
 from .requests import expect_object, query_text, read_json, tables_format
 from .responses import json_from_thread
+from .result_memo import memo_key
 from .runs import run_in_budget
 from ..contract.wire import encode_result
 
@@ -38,7 +39,19 @@ async def describe_protocol(call: Call) -> Response:
 async def run_protocol(call: Call) -> Response:
     ref = call.request.path_params["ref"]
     parameters, snapshot, tables = await _run_inputs(call, ref, "The parameters")
-    return await json_from_thread(lambda: encode_result(run_in_budget(call, "run", ref, parameters, snapshot=snapshot), tables))
+
+    def work() -> dict[str, Any]:
+        memo = getattr(call.request.app.state, "result_memo", None)
+        key = memo_key(memo, call.product, ref, parameters, snapshot)
+        remembered = memo.answer(call.product, key) if key is not None else None
+        if remembered is not None:  # the same run on the same snapshot and code: no worker needed
+            return encode_result(remembered, tables)
+        result = run_in_budget(call, "run", ref, parameters, snapshot=snapshot)
+        if key is not None:
+            memo.remember(call.product, key, result)
+        return encode_result(result, tables)
+
+    return await json_from_thread(work)
 
 
 @endpoint("reader")
@@ -47,6 +60,27 @@ async def list_plugins(call: Call) -> Response:
     root = call.product.path
     return await json_from_thread(lambda: [{**p, "file": _inside(p.get("file"), root)} for p in call.transport.plugins()
                                            if call.grant.allows_protocol(p["name"])])
+
+
+@endpoint("reader")
+async def describe_plugin(call: Call) -> Response:
+    """One plugin with its typed parameters and their JSON Schema (a form for it)."""
+    name = call.request.path_params["plugin"]
+    call.require_protocol(name)
+    root = call.product.path
+    return await json_from_thread(lambda: {**(detail := call.transport.plugin(name)), "file": _inside(detail.get("file"), root)})
+
+
+@endpoint("reader")
+async def plugin_source(call: Call) -> Response:
+    """A plugin's file, only where the server was started with ``--share-plugin-source``."""
+    name = call.request.path_params["plugin"]
+    call.require_protocol(name)
+    if not call.request.app.state.share_plugin_source:
+        raise SourceNotSharedError(
+            "This server does not share its plugins' source; its operator can start it with "
+            "dataproduct serve --share-plugin-source.", details={"plugin": name[:100]})
+    return await json_from_thread(call.transport.plugin_source, name)
 
 
 def _inside(file: Any, root: Path) -> str | None:
@@ -111,6 +145,8 @@ routes = [
     Route("/api/products/{name}/protocols/{ref}", describe_protocol, methods=["GET"]),
     Route("/api/products/{name}/protocols/{ref}/run", run_protocol, methods=["POST"]),
     Route("/api/products/{name}/plugins", list_plugins, methods=["GET"]),
+    Route("/api/products/{name}/plugins/{plugin}", describe_plugin, methods=["GET"]),
+    Route("/api/products/{name}/plugins/{plugin}/source", plugin_source, methods=["GET"]),
     Route("/api/products/{name}/plugins/{plugin}/run", run_plugin, methods=["POST"]),
     Route("/api/products/{name}/rerun", rerun, methods=["POST"]),
 ]

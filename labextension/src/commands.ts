@@ -25,7 +25,8 @@ export interface ICommandActions {
   add(): void;
   remove(name: string): void;
   connect(name: string): Promise<void>;
-  open(protocol: string): void;
+  /** Open the protocol's form (of the selected product), pre-filled with `parameters` if given. */
+  open(protocol: string, parameters?: Record<string, unknown>, version?: string): Promise<void>;
   deliverProtocol(mode: Delivery, protocol: string): Promise<void>;
 }
 
@@ -97,13 +98,43 @@ export function registerCommands(
       }
     }
   });
+  /**
+   * `dataproduct:open-protocol` with optional args (the contract other parts call by id,
+   * documented in docs/lab-api.md):
+   *   product?:    a listed product's name: selected first (default: the selected product)
+   *   protocol?:   its name, `name@version` accepted (default: right-clicked row, open form, pick-list)
+   *   parameters?: values to pre-fill (form values, or as recorded in a provenance: cohorts as
+   *                {entity, tree, text, artifact?}); unknown names are dropped with a note,
+   *                values the schema refuses show as the form's own errors.
+   * Resolves once the form is open.
+   */
   commands.addCommand(CommandIDs.openProtocol, {
-    label: 'Open the protocol form',
+    label: args => (args.parameters ? 'Open the protocol form with these parameters' : 'Open the protocol form'),
     execute: async args => {
-      const protocol = await protocolOf(args);
+      const product = typeof args.product === 'string' && args.product ? args.product : null;
+      if (product !== null && product !== model.selected) {
+        if (!model.entry(product)) {
+          await model.refresh();
+        }
+        if (!model.entry(product)) {
+          model.announce(`No data product called ${product} is listed; add it first.`);
+          return;
+        }
+        await model.select(product);
+      }
+      const [named, version] =
+        typeof args.protocol === 'string' && args.protocol ? args.protocol.split('@', 2) : [undefined, undefined];
+      const protocol = await protocolOf({ protocol: named });
+      const parameters = args.parameters;
       if (protocol) {
         app.shell.activateById(panel.id);
-        actions.open(protocol);
+        await actions.open(
+          protocol,
+          parameters && typeof parameters === 'object' && !Array.isArray(parameters)
+            ? (parameters as Record<string, unknown>)
+            : undefined,
+          version
+        );
       }
     }
   });

@@ -11,15 +11,20 @@ import { Drag } from '@lumino/dragdrop';
 import React from 'react';
 
 import { api } from './api';
+import { validateDetail } from './apiPlugins';
 import { connectLine, IRunRequest, LOAD_EXTENSION, resultVariable, runCell } from './codegen';
-import { registerCommands } from './commands';
+import { CommandIDs, registerCommands } from './commands';
+import { historyActions } from './historyActions';
+import { CurrentNotebookModel } from './currentNotebook';
 import { askProduct, confirmRemove } from './dialogs';
 import { KernelConnections } from './kernels';
 import { defaults, PanelModel } from './model';
 import { CELLS_MIME, connectTarget, Delivery, InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
+import { createPluginActions, registerPluginCommands } from './pluginCommands';
 import { connectSectionActions } from './sectionActions';
 import { IProtocolDetail } from './types';
+import { resultsPlugin } from './results/plugin';
 
 const PLUGIN_ID = 'jupyter-dataproduct:plugin';
 // Kept equal to the Python package's version (jupyter_dataproduct/_version.py) by the release.
@@ -65,7 +70,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       try {
         const { detail, parameters } = await protocolRequest(name);
-        await api.validate(entry.name, detail.name, parameters);
+        await validateDetail(entry.name, detail, parameters);
         const request: IRunRequest = {
           protocol: detail.name,
           product: entry.name,
@@ -174,15 +179,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
         model.announce(`Could not remove ${name}: ${(error as Error).message}`);
       }
     };
-    const openProtocol = (protocol: string): void => {
-      void model.openProtocol(protocol).then(() => panel.showForm());
+    const openProtocol = async (protocol: string, parameters?: Record<string, unknown>, version?: string): Promise<void> => {
+      await model.openProtocol(protocol, parameters, version);
+      panel.showForm();
     };
 
+    const history = historyActions({ commands: app.commands, model, writer, settings, openProtocolCommand: CommandIDs.openProtocol });
+    const currentNotebook = new CurrentNotebookModel(tracker);
+    const pluginActions = createPluginActions({
+      app,
+      model,
+      writer,
+      tracker,
+      insertAt: () => settings.insertAt,
+      showForm: () => panel.showForm()
+    });
     const panel: DataProductPanel = new DataProductPanel(model, {
+      ...history,
+      currentNotebook,
+      ...pluginActions,
       add: () => void addProduct(),
       remove: (name: string) => void removeProduct(name),
       refresh: () => void model.refresh(),
-      open: openProtocol,
+      open: (protocol: string) => void openProtocol(protocol),
       insert: (protocol: string) => void deliverProtocol('insert', protocol),
       startDrag,
       deliver: async (mode: Delivery) => {
@@ -191,7 +210,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    connectSectionActions(app, panel, tracker, writer, settings);
+    connectSectionActions(app, panel, tracker, writer, settings, currentNotebook);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyter-dataproduct');
 
@@ -207,6 +226,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       palette
     );
+    registerPluginCommands(app, pluginActions, palette);
     // A finished %dataproduct cell may have saved an artifact or connected a product.
     NotebookActions.executed.connect((_, { cell }) => {
       if (panel.isVisible && cell.model.sharedModel.getSource().includes('%dataproduct')) {
@@ -233,4 +253,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, resultsPlugin];

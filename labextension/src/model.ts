@@ -6,6 +6,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { api, ApiError } from './api';
+import { prefill } from './prefill';
 import { IProductEntry, IProductInfo, IProtocolDetail, IProtocolSummary } from './types';
 
 export type ServerState =
@@ -31,6 +32,8 @@ export class PanelModel {
   protocol: IProtocolDetail | null = null;
   formData: Record<string, unknown> = {};
   formError: string | null = null;
+  /** A note on the open form (parameters left out of a pre-filled form). */
+  formNote: string | null = null;
 
   /** The last message for screen readers and the status line (aria-live). */
   announcement = '';
@@ -154,7 +157,9 @@ export class PanelModel {
     await this.refresh();
   }
 
-  async openProtocol(name: string): Promise<void> {
+  /** Open a protocol's form: its defaults, or pre-filled with `parameters` (see prefill.ts);
+   * `version`: the one the parameters come from (a note when the form's differs). */
+  async openProtocol(name: string, parameters?: Record<string, unknown>, version?: string): Promise<void> {
     if (this.selected === null) {
       return;
     }
@@ -162,9 +167,23 @@ export class PanelModel {
     try {
       const detail = await api.protocol(product, name);
       this.protocol = detail;
-      this.formData = defaults(detail);
+      this.formNote = null;
+      if (parameters) {
+        const filled = prefill(detail, parameters, defaults(detail));
+        this.formData = filled.data;
+        if (filled.dropped.length > 0) {
+          this.formNote = `Left out ${filled.dropped.join(', ')}: not ${filled.dropped.length === 1 ? 'a parameter' : 'parameters'} of ${detail.name} v${detail.version}.`;
+        }
+      } else {
+        this.formData = defaults(detail);
+      }
+      if (version && version !== detail.version) {
+        const note = `These parameters are from v${version}; the form is v${detail.version}.`;
+        this.formNote = this.formNote ? `${this.formNote} ${note}` : note;
+      }
+      this.formRevision += 1; // a form opened again (pre-filled) is drawn anew
       this.formError = null;
-      this.announcement = `Form for ${detail.title || detail.name} opened.`;
+      this.announcement = `Form for ${detail.title || detail.name} opened${parameters ? ' with the given parameters' : ''}.` + (this.formNote ? ` ${this.formNote}` : '');
     } catch (error) {
       this.formError = (error as Error).message;
       this.announcement = `${name}: ${this.formError}`;
@@ -173,10 +192,21 @@ export class PanelModel {
     this._protocolOpened.emit(name);
   }
 
+  /** Open a form for a detail fetched elsewhere (a plugin's, from the Plugins section). */
+  showDetail(detail: IProtocolDetail): void {
+    this.protocol = detail;
+    this.formData = defaults(detail);
+    this.formError = null;
+    this.announcement = `Form for ${detail.title || detail.name} opened.`;
+    this.emit();
+    this._protocolOpened.emit(detail.name);
+  }
+
   closeProtocol(): void {
     this.protocol = null;
     this.formData = {};
     this.formError = null;
+    this.formNote = null;
   }
 
   setFormData(data: Record<string, unknown>): void {

@@ -18,6 +18,7 @@ import { InsertPlace, NotebookWriter } from './notebook';
 import { DataProductPanel } from './panel';
 import { artifactVariable, loadLine, pinnedInSources, useLine } from './sectionCode';
 import { snapshotsOf } from './snapshots';
+import { CurrentNotebookModel } from './currentNotebook';
 
 export interface ISectionSettings {
   runMode: 'run' | 'insert';
@@ -29,7 +30,8 @@ export function connectSectionActions(
   panel: DataProductPanel,
   tracker: INotebookTracker,
   writer: NotebookWriter,
-  settings: ISectionSettings
+  settings: ISectionSettings,
+  currentNotebook?: CurrentNotebookModel
 ): void {
   const model = panel.model;
   const snapshots = snapshotsOf(model);
@@ -98,6 +100,9 @@ export function connectSectionActions(
 
   // Which snapshot the notebook pins: from its cells, until the kernel can say (hist's comm).
   snapshots.setPinnedProvider(product => {
+    if (currentNotebook?.status === 'connected') {
+      return currentNotebook.pinned(product); // what the kernel itself reports
+    }
     const notebook = tracker.currentWidget?.content;
     if (!notebook) {
       return null;
@@ -106,6 +111,7 @@ export function connectSectionActions(
     return pinnedInSources(sources, product);
   });
   tracker.currentChanged.connect(() => snapshots.emit());
+  currentNotebook?.changed.connect(() => snapshots.emit());
   // The sections' titles name the product they show (as "Protocols of X" does); a panel
   // refresh (its button, polling while shown) lists the open sections again too.
   let refreshing = false;

@@ -182,3 +182,57 @@ export interface IDiffResult {
   sources_changed: string[];
   entities: Record<string, IEntityDiff>;
 }
+
+// -- History section (GET products/{name}/history) ----------------------------------------------
+
+/** One run of a protocol, as recorded (cohorts as {entity, tree, text, artifact?}). */
+export interface IHistoryEntry {
+  id: string;
+  when: string;
+  who: string;
+  protocol: string;
+  version: string;
+  snapshot: string;
+  parameters: Record<string, unknown>;
+  stored: boolean;
+}
+
+export interface IHistoryPage {
+  entries: IHistoryEntry[];
+  offset: number;
+  more: boolean;
+}
+
+// -- Plugins section (jupyter_dataproduct/lab/payloads.py: PluginEntry, PluginDetail, PluginSource)
+
+export interface IPluginEntry {
+  name: string;
+  title: string;
+  description: string;
+  language: 'python' | 'r';
+  kind: 'python' | 'r' | 'notebook';
+  builtin: boolean;
+  parameters: string[];
+  /** The file relative to the Jupyter root: JupyterLab's editor opens it. */
+  path?: string;
+  /** Otherwise the file as the product names it (a server's: inside the product). */
+  file?: string;
+}
+
+/** A plugin as the form shows a protocol (version "plugin", no tests). */
+export interface IPluginDetail extends IProtocolDetail {
+  plugin: true;
+  language: string;
+  kind: string;
+  builtin: boolean;
+}
+
+export interface IPluginSource {
+  name: string;
+  language: string;
+  kind: string;
+  editable: boolean;
+  path?: string;
+  file?: string;
+  text?: string;
+}

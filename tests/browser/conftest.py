@@ -66,6 +66,10 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
+    # The labextension of this working tree (its result renderer draws the results' charts).
+    extensions = home / "labextensions"
+    extensions.mkdir()
+    (extensions / "jupyter-dataproduct").symlink_to(REPO / "jupyter_dataproduct" / "labextension", target_is_directory=True)
     token, port = secrets.token_hex(16), free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
@@ -73,6 +77,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={workspaces}",
         f"--LabApp.user_settings_dir={settings}", "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.extra_labextensions_path={extensions}",
     ]
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config")}
     with lab_process(command, cwd=repo, env=env, log=home / "lab.log", ready=f"{url}/api/status", token=token, timeout=60):

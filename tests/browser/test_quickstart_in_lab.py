@@ -25,20 +25,21 @@ NOTEBOOK_STATE = """() => {
 
 DRAWN_CHARTS = "els => els.filter(el => el.querySelector('svg, canvas')).length"
 
-# How the cards lay out: no card wider than its output area, which tables scroll sideways,
-# and the alignment the browser computed for a text and a number cell.
+# How the cards and the result apps lay out: none wider than its output area, whose tables
+# scroll sideways, and the alignment the browser computed for a text and a number cell of
+# a result's table.
 CARD_LAYOUT = """() => {
-  const cards = [...document.querySelectorAll('.jp-OutputArea-output .dp-card')];
+  const cards = [...document.querySelectorAll('.jp-OutputArea-output .dp-card, .jp-OutputArea-output .jp-DataProduct-result')];
   const overflowing = cards.filter(card => {
     const area = card.closest('.jp-OutputArea-output').getBoundingClientRect();
     return card.getBoundingClientRect().right > area.right + 1;
   }).length;
-  const scrolling = [...document.querySelectorAll('.dp-scroll')]
+  const scrolling = [...document.querySelectorAll('.dp-scroll, .jp-DataProduct-resultScroll')]
     .filter(box => box.scrollWidth > box.clientWidth + 1)
     .map(box => box.querySelectorAll('thead th').length);
-  const cell = document.querySelector('.dp-table tbody td');
-  const number = document.querySelector('.dp-table tbody td.dp-num');
-  return {cards: cards.length, overflowing, scrolling,
+  const cell = document.querySelector('.jp-DataProduct-result tbody td:not(.jp-DataProduct-num)');
+  const number = document.querySelector('.jp-DataProduct-result tbody td.jp-DataProduct-num');
+  return {cards: cards.length, apps: document.querySelectorAll('.jp-DataProduct-result').length, overflowing, scrolling,
           text: getComputedStyle(cell).textAlign, number: getComputedStyle(number).textAlign};
 }"""
 
@@ -81,10 +82,14 @@ def test_run_all_cells_draws_every_chart_and_no_error(lab, page, screenshots):
     assert errors == []
     assert len(charts) >= 3  # the comparison, the survival curves, the saved cohort's curves
     assert drawn.evaluate_all(DRAWN_CHARTS) == len(charts)
-    # Lab chose its Vega-Lite renderer for each chart (not the SVG copy, not an HTML card).
+    # Each chart drawn once, by Lab's Vega-Lite renderer inside its result's app (not the SVG
+    # copy, not an HTML card); the chart's own output, kept for other front ends, shows nothing.
     assert page.locator(".jp-RenderedVegaLite").count() == len(charts)
+    assert page.locator(".jp-DataProduct-result .jp-DataProduct-resultChart .jp-RenderedVegaLite").count() == len(charts)
+    assert page.locator(".jp-DataProduct-chartMarker").count() == len(charts)
 
     layout = page.evaluate(CARD_LAYOUT)
     assert layout["cards"] > 5 and layout["overflowing"] == 0
-    assert max(layout["scrolling"]) >= 20  # compare_arms' table (20+ columns) scrolls inside its card
+    assert layout["apps"] == 3  # comparison, km and women_km: results render as apps
+    assert max(layout["scrolling"]) >= 20  # compare_arms' table (20+ columns) scrolls inside its app
     assert (layout["text"], layout["number"]) == ("left", "right")

@@ -238,3 +238,28 @@ def test_stored_values_keep_the_order_the_run_gave_them(product):
     result = product.run_plugin("ordered")
     stored = product.history_result(product.history.list()[0])
     assert list(stored.values) == list(result.values) == ["zeta", "p_value", "alpha"]
+
+
+def test_a_run_answered_again_gets_its_own_entry_pointing_at_the_same_result(product):
+    from jupyter_dataproduct.core.history import acting_as
+
+    first = product.run("people", {"limit": 2})
+    with acting_as("token 1234 (analyst)"):
+        again = product.history.record_again(first.provenance["history_id"])
+    newest, earlier = product.history.list()[:2]
+    assert newest.id == again.id != earlier.id == first.provenance["history_id"]
+    assert newest.who == "token 1234 (analyst)" and earlier.who == "ada"
+    assert newest.provenance == earlier.provenance and newest.result == earlier.result and newest.stored
+    assert_frame_equal(product.history_result(newest).tables["rows"], first.tables["rows"])
+    assert not [n for n in (product.history.root / "entries").iterdir() if n.name.startswith(".")]  # no leftovers
+
+
+def test_an_entry_pruned_or_not_stored_is_not_answered_again(product, monkeypatch):
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    product.history.prune(keep=0)
+    assert product.history.record_again(first) is None and product.history.list() == []
+    monkeypatch.setattr(history_module, "STORE_BYTES", 10)
+    large = product.run("people", {"limit": 3}).provenance["history_id"]
+    assert not product.history.is_stored(large)
+    assert product.history.record_again(large) is None and product.history.count() == 1
+    assert product.history.record_again("20990101T000000000-nothing") is None

@@ -268,9 +268,12 @@ def test_a_result_displays_its_card_and_each_chart_as_separate_outputs(ip, actg)
     with capture_output() as captured:
         ip.run_cell("%dataproduct run survival")
     kinds = [sorted(o.data) for o in captured.outputs]
-    assert kinds[0] == ["text/html", "text/plain"]
+    # The card: HTML for other front ends, the app that JupyterLab's result renderer draws.
+    assert kinds[0] == ["application/vnd.dataproduct.result.v1+json", "text/html", "text/plain"]
     assert len(kinds) == 2 and VEGALITE in kinds[1] and "text/html" not in kinds[1]
     assert captured.outputs[1].data[VEGALITE]["$schema"].endswith("v5.json")
+    # The chart output names its chart, which the app draws in JupyterLab (there it shows nothing).
+    assert captured.outputs[1].data["application/vnd.dataproduct.chart.v1+json"]["chart"] == "km_chart"
 
 
 def test_an_r_plugin_cell(run, ip, tiny, capsys):

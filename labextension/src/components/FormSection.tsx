@@ -10,13 +10,13 @@ import { customizeValidator } from '@rjsf/validator-ajv8';
 import Ajv2020 from 'ajv/dist/2020';
 import React from 'react';
 
-import { api } from '../api';
+import { isPluginDetail, validateDetail } from '../apiPlugins';
 import { CohortField } from '../fields/CohortBuilder';
 import { ColumnField, ColumnsField } from '../fields/ColumnPicker';
 import { IFormContext } from '../fields/context';
 import { PanelModel } from '../model';
 import { Delivery } from '../notebook';
-import { IParameterSchema } from '../types';
+import { IParameterSchema, IProtocolDetail } from '../types';
 import { useModel } from './useModel';
 
 const validator = customizeValidator({ AjvClass: Ajv2020 });
@@ -66,7 +66,7 @@ export interface IFormActions {
 
 type Check = { state: 'idle' | 'checking' | 'ok' } | { state: 'error'; message: string };
 
-function useServerCheck(product: string, protocol: string, data: Record<string, unknown>, clientOk: boolean): Check {
+function useServerCheck(product: string, detail: IProtocolDetail, data: Record<string, unknown>, clientOk: boolean): Check {
   const [check, setCheck] = React.useState<Check>({ state: 'idle' });
   const key = JSON.stringify(data);
   React.useEffect(() => {
@@ -77,8 +77,7 @@ function useServerCheck(product: string, protocol: string, data: Record<string, 
     let live = true;
     setCheck({ state: 'checking' });
     const timer = window.setTimeout(() => {
-      api
-        .validate(product, protocol, data)
+      validateDetail(product, detail, data)
         .then(() => live && setCheck({ state: 'ok' }))
         .catch(error => live && setCheck({ state: 'error', message: (error as Error).message }));
     }, 600);
@@ -86,8 +85,17 @@ function useServerCheck(product: string, protocol: string, data: Record<string, 
       live = false;
       window.clearTimeout(timer);
     };
-  }, [product, protocol, key, clientOk]);
+  }, [product, detail, key, clientOk]);
   return check;
+}
+
+/** The schema's complaints about the form's first values (none for the defaults, usually). */
+function initialErrors(detail: { schema: unknown }, data: Record<string, unknown>): string[] {
+  try {
+    return validator.validateFormData(data, detail.schema as never).errors.map(e => e.stack);
+  } catch {
+    return [];
+  }
 }
 
 function ProtocolForm(props: { model: PanelModel; actions: IFormActions }): JSX.Element {
@@ -95,9 +103,10 @@ function ProtocolForm(props: { model: PanelModel; actions: IFormActions }): JSX.
   const detail = model.protocol!;
   const product = model.selected!;
   const [data, setData] = React.useState<Record<string, unknown>>(model.formData);
-  const [clientErrors, setClientErrors] = React.useState<string[]>([]);
+  // A pre-filled form may start with values the schema refuses: shown at once.
+  const [clientErrors, setClientErrors] = React.useState<string[]>(() => initialErrors(detail, model.formData));
   const [busy, setBusy] = React.useState(false);
-  const check = useServerCheck(product, detail.name, data, clientErrors.length === 0);
+  const check = useServerCheck(product, detail, data, clientErrors.length === 0);
   const context: IFormContext = { model, product };
   const schema = React.useMemo(() => {
     const copy = JSON.parse(JSON.stringify(detail.schema));
@@ -211,10 +220,17 @@ export function FormSection(props: { model: PanelModel; actions: IFormActions })
               {detail.title || detail.name}
             </h3>
             <div className="jp-DataProduct-meta">
-              {model.selected} · {detail.name} v{detail.version} · {detail.tests} tests
+              {isPluginDetail(detail)
+                ? `${model.selected} · plugin ${detail.name} (${detail.kind === 'r' ? 'R' : detail.kind}) · run directly`
+                : `${model.selected} · ${detail.name} v${detail.version} · ${detail.tests} tests`}
             </div>
             {detail.description && <div className="jp-DataProduct-description">{detail.description}</div>}
           </div>
+          {model.formNote && (
+            <div className="jp-DataProduct-formNote jp-DataProduct-meta" role="note">
+              {model.formNote}
+            </div>
+          )}
           <ProtocolForm key={`${model.selected}/${detail.name}/${model.formRevision}`} model={model} actions={props.actions} />
         </>
       )}
