@@ -25,6 +25,13 @@ WATCH_PROGRESS = """() => {
       window.__progress.push(bar.getAttribute('value'));
     }
   }).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['value']});
+  // Toasts close after 5 s, maybe before a loaded machine lists the new row: record each one.
+  window.__toasts = [];
+  new MutationObserver(() => {
+    for (const toast of document.querySelectorAll('.jp-Notification-Toast-success, .Toastify__toast')) {
+      window.__toasts.push(toast.textContent);
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
 
 
@@ -65,7 +72,7 @@ def test_build_tag_verify_diff_and_use_a_snapshot(page, lab, screenshot):
     expect(new).to_contain_text("patients 2,140")
     seen = [float(v) for v in page.evaluate("window.__progress") if v is not None]
     assert seen and max(seen) > 0, seen
-    expect(page.locator(".jp-Notification-Toast-success, .Toastify__toast", has_text="Built snapshot")).to_be_visible()
+    page.wait_for_function("() => window.__toasts.some(text => text.includes('Built snapshot'))", timeout=30_000)
     screenshot(page, "snapshots-built")
 
     # Tag it: a bad name is refused with the rule, a good one shows as a chip.
