@@ -7,22 +7,11 @@ import { Button, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { CurrentNotebookModel, IKernelProduct } from '../currentNotebook';
+import { useChanged } from './useSection';
 
 export interface ICurrentNotebookActions {
   /** The kernel-reported state of the active notebook (shared with other sections). */
   readonly currentNotebook: CurrentNotebookModel;
-}
-
-function useCurrent(model: CurrentNotebookModel): CurrentNotebookModel {
-  const [, setTick] = React.useState(0);
-  React.useEffect(() => {
-    const update = (): void => setTick(t => t + 1);
-    model.changed.connect(update);
-    return () => {
-      model.changed.disconnect(update);
-    };
-  }, [model]);
-  return model;
 }
 
 function ProductRow(props: { product: IKernelProduct }): JSX.Element {
@@ -59,7 +48,7 @@ const MESSAGES: Record<string, string> = {
 };
 
 export function CurrentNotebookSection(props: { actions: ICurrentNotebookActions }): JSX.Element {
-  const model = useCurrent(props.actions.currentNotebook);
+  const model = useChanged(props.actions.currentNotebook);
   const status = model.status;
   return (
     <div className="jp-DataProduct-section jp-DataProduct-current">

@@ -9,6 +9,7 @@ import React from 'react';
 
 import { HistoryModel } from '../history';
 import { IHistoryEntry } from '../types';
+import { useChanged } from './useSection';
 
 export interface IHistoryActions {
   /** The History section's state (created by the plugin, shared with its commands). */
@@ -24,18 +25,6 @@ const PLUGIN_RUN = 'plugin';
 const COMPACT_VALUE = 40;
 
 /** Re-render on every `changed` of the history model. */
-function useHistory(history: HistoryModel): HistoryModel {
-  const [, setTick] = React.useState(0);
-  React.useEffect(() => {
-    const update = (): void => setTick(t => t + 1);
-    history.changed.connect(update);
-    return () => {
-      history.changed.disconnect(update);
-    };
-  }, [history]);
-  return history;
-}
-
 /** A recorded value as short text: cohorts by their text, long lists by their length. */
 export function valueText(value: unknown, compact: boolean): string {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -145,7 +134,7 @@ function HistoryRow(props: { entry: IHistoryEntry; actions: IHistoryActions }): 
 }
 
 export function HistorySection(props: { actions: IHistoryActions }): JSX.Element {
-  const history = useHistory(props.actions.history);
+  const history = useChanged(props.actions.history);
   if (history.product === null) {
     return <p className="jp-DataProduct-empty">Select a product to see its runs.</p>;
   }

@@ -8,6 +8,7 @@ import React from 'react';
 
 import { PluginsModel } from '../plugins';
 import { IPluginEntry } from '../types';
+import { useChanged } from './useSection';
 
 export interface IPluginActions {
   plugins: PluginsModel;
@@ -18,18 +19,6 @@ export interface IPluginActions {
 }
 
 const KIND_LABEL: Record<IPluginEntry['kind'], string> = { python: 'Python', r: 'R', notebook: 'Notebook' };
-
-function usePlugins(model: PluginsModel): PluginsModel {
-  const [, setTick] = React.useState(0);
-  React.useEffect(() => {
-    const update = (): void => setTick(t => t + 1);
-    model.changed.connect(update);
-    return () => {
-      model.changed.disconnect(update);
-    };
-  }, [model]);
-  return model;
-}
 
 function PluginRow(props: { plugin: IPluginEntry; actions: IPluginActions }): JSX.Element {
   const { plugin, actions } = props;
@@ -92,7 +81,7 @@ function Group(props: { title: string; plugins: IPluginEntry[]; actions: IPlugin
 
 export function PluginsSection(props: { actions: IPluginActions }): JSX.Element {
   const { actions } = props;
-  const model = usePlugins(actions.plugins);
+  const model = useChanged(actions.plugins);
   const groups = model.groups;
   const own = groups.python.length + groups.r.length + groups.notebook.length;
   return (

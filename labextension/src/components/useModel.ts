@@ -2,17 +2,10 @@
 import React from 'react';
 
 import { PanelModel } from '../model';
+import { useChanged } from './useSection';
 
 export function useModel(model: PanelModel): PanelModel {
-  const [, setTick] = React.useState(0);
-  React.useEffect(() => {
-    const update = (): void => setTick(t => t + 1);
-    model.changed.connect(update);
-    return () => {
-      model.changed.disconnect(update);
-    };
-  }, [model]);
-  return model;
+  return useChanged(model);
 }
 
 /** Enter or Space on a focusable row acts like a click. */
