@@ -216,6 +216,9 @@ def test_the_buttons_insert_the_code_that_reruns_copies_and_opens(executed, page
     assert page.evaluate("() => window.openedWith[0]") == {
         "product": "actg175", "protocol": "survival", "parameters": {"group": "arms", "cohort": "karnof >= 90"}}
     expect(page.locator("#jp-dataproduct-panel")).to_be_visible()
+    # ... and the form it opens holds the result's cohort, ready to change and run again.
+    cohort = page.locator('#jp-dataproduct-panel .jp-DataProduct-form [data-parameter="cohort"]')
+    expect(cohort.locator(".jp-DataProduct-cohortLive")).to_have_text("karnof >= 90")
 
 
 def test_save_a_cohort_from_a_result_and_use_it_in_a_form(executed, page, screenshot):

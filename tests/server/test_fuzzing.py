@@ -65,5 +65,44 @@ def test_chains_of_linked_operations_answer_no_server_error(schema, base_url, he
     Workflow.run(settings=settings(max_examples=30, stateful_step_count=4, deadline=None, database=None,
                                    derandomize=True, suppress_health_check=list(HealthCheck)))
     assert not failures, failures[:5]
-    # a link was followed to a real entry (the statuses seen, if not)
-    assert ("GET /api/products/{name}/history/{entry}/result", 200) in followed, sorted(Counter(followed).items())
+    # The chains really ran against the API (which links a bounded, derandomised exploration
+    # reaches depends on the server's state; that the links lead somewhere is tested below).
+    assert any(200 <= status < 300 for _, status in followed), sorted(Counter(followed).items())
+
+
+def _pointer(document, expression: str):
+    """The value an OpenAPI runtime expression ``$response.body#/a/0/b`` names in ``document``."""
+    for part in expression.split("#", 1)[1].strip("/").split("/"):
+        document = document[int(part)] if isinstance(document, list) else document[part]
+    return document
+
+
+def _operation_path(spec: dict, operation_id: str) -> str:
+    return next(path for path, item in spec["paths"].items()
+                for operation in item.values() if isinstance(operation, dict) and operation.get("operationId") == operation_id)
+
+
+def test_the_described_links_lead_to_real_entries(base_url, headers):
+    """Follow the description's own links by hand: a run -> its history entry's result, the
+    snapshot list -> one snapshot."""
+    admin = headers["admin"]
+    spec = httpx.get(f"{base_url}/api/openapi.json", headers=admin, timeout=60).json()
+    run_path = "/api/products/{name}/protocols/survival/run"
+    if run_path not in spec["paths"]:
+        run_path = next(path for path in spec["paths"] if path.endswith("/survival/run"))
+    link = spec["paths"][run_path]["post"]["responses"]["200"]["links"]["HistoryResult"]
+    ran = httpx.post(base_url + run_path.replace("{name}", "actg175"), json={"group": "arms"}, headers=admin, timeout=120)
+    assert ran.status_code == 200, ran.text[:300]
+    entry = _pointer(ran.json(), link["parameters"]["entry"])
+    result_path = _operation_path(spec, link["operationId"]).replace("{name}", "actg175").replace("{entry}", entry)
+    result = httpx.get(base_url + result_path, headers=admin, timeout=60)
+    assert result.status_code == 200, result.text[:300]
+    assert result.json()["provenance"]["protocol"] == "survival"
+
+    snapshots_path = "/api/products/{name}/snapshots"
+    detail = spec["paths"][snapshots_path]["get"]["responses"]["200"]["links"]["Detail"]
+    listed = httpx.get(base_url + snapshots_path.replace("{name}", "actg175"), headers=admin, timeout=60).json()
+    ref = _pointer(listed, detail["parameters"]["ref"])
+    one = httpx.get(base_url + _operation_path(spec, detail["operationId"]).replace("{name}", "actg175").replace("{ref}", ref),
+                    headers=admin, timeout=60)
+    assert one.status_code == 200 and one.json()["id"] == ref, one.text[:300]
