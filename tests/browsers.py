@@ -71,3 +71,18 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+PANEL = "#jp-dataproduct-panel"
+
+
+def open_panel(page):
+    """Show the Data Products panel (click its sidebar tab unless it shows) and return it."""
+    from playwright.sync_api import expect
+
+    tab = page.locator('.jp-SideBar [data-id="jp-dataproduct-panel"]')
+    expect(tab).to_be_visible()
+    if not page.locator(PANEL).is_visible():
+        tab.click()
+    expect(page.locator(PANEL)).to_be_visible()
+    return page.locator(PANEL)

@@ -6,16 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-PANEL = "#jp-dataproduct-panel"
-
-
-def open_panel(page):
-    tab = page.locator('.jp-SideBar [data-id="jp-dataproduct-panel"]')
-    expect(tab).to_be_visible()
-    if not page.locator(PANEL).is_visible():
-        tab.click()
-    expect(page.locator(PANEL)).to_be_visible()
-    return page.locator(PANEL)
+from tests.browsers import PANEL, open_panel
 
 
 def expand(panel, title: str):
