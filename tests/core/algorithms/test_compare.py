@@ -179,3 +179,66 @@ def test_the_exact_mann_whitney_is_bounded_and_the_row_says_so():
     row = compare_cohorts(pl.LazyFrame({"v": a}), pl.LazyFrame({"v": b}), {"v": "numeric"}).row(0, named=True)
     assert row["mw_method"] == "asymptotic" and "exact distribution, not computed for more than 1000" in row["note"]
     assert row["mw_p_value"] == pytest.approx(stats.mannwhitneyu(a, b, method="asymptotic").pvalue, **TOL)
+
+
+# -- counts per cohort, no pooled frame (issue 15) ----------------------------------------------
+
+
+LEVELS = pl.Enum(["low", "mid", "high", "never"])
+
+
+def contingency(a: pl.Series, b: pl.Series, levels: list[str]) -> np.ndarray:
+    """Rows: levels seen in either cohort (model order); columns: a, b - built by hand."""
+    seen = [v for v in levels if (a == v).any() or (b == v).any()]
+    return np.array([[int((a == v).sum()), int((b == v).sum())] for v in seen])
+
+
+@pytest.mark.parametrize("dtype", [LEVELS, pl.String], ids=["enum", "string"])
+def test_categories_with_nulls_and_a_level_unseen_in_one_cohort_match_chi_square(dtype):
+    rng = np.random.default_rng(3)
+    a = pl.Series("c", rng.choice(["low", "mid", None], size=300, p=[0.5, 0.4, 0.1]), dtype=pl.String)
+    b = pl.Series("c", rng.choice(["low", "mid", "high", None], size=250, p=[0.3, 0.3, 0.3, 0.1]), dtype=pl.String)
+    result = compare_cohorts(pl.DataFrame([a.cast(dtype)]).lazy(), pl.DataFrame([b.cast(dtype)]).lazy(),
+                             {"c": "categorical"})
+    row = result.row(0, named=True)
+    table = contingency(a, b, ["low", "mid", "high"])  # "high" only in b, "never" in neither
+    expected = stats.chi2_contingency(table)
+    assert row["test"] == "chi_square"
+    assert row["statistic"] == pytest.approx(expected.statistic, **TOL)
+    assert row["p_value"] == pytest.approx(expected.pvalue, **TOL)
+    assert (row["n_a"], row["n_b"]) == (a.drop_nulls().len(), b.drop_nulls().len())
+    assert (row["missing_a"], row["missing_b"]) == (a.null_count(), b.null_count())
+    assert "never" not in row["summary_a"] + row["summary_b"]  # a level seen in neither cohort is no row
+
+
+def test_an_enum_and_the_same_values_as_text_give_the_same_row():
+    rng = np.random.default_rng(5)
+    values = [pl.Series("c", rng.choice(["low", "mid", "high"], size=n)) for n in (120, 90)]
+    as_text = compare_cohorts(*(pl.DataFrame([v]).lazy() for v in values), {"c": "categorical"})
+    as_enum = compare_cohorts(*(pl.DataFrame([v.cast(LEVELS)]).lazy() for v in values), {"c": "categorical"})
+    assert as_enum.drop("summary_a", "summary_b").equals(as_text.drop("summary_a", "summary_b"))
+
+
+def test_floats_with_ties_nan_and_signed_zeros_match_mann_whitney():
+    # Rank sums come from counts per distinct value for floats too: ties, NaN (missing),
+    # -0.0 and 0.0 (one value) must rank as scipy ranks them.
+    rng = np.random.default_rng(9)
+    x = np.round(rng.normal(0, 1, 700), 1)
+    y = np.round(rng.normal(0.2, 1, 650), 1)
+    x[::13], y[::17] = np.nan, np.nan
+    x[1::29], y[2::31] = -0.0, 0.0
+    result = compare_cohorts(pl.DataFrame({"v": x}).lazy(), pl.DataFrame({"v": y}).lazy(), {"v": "numeric"})
+    row = result.row(0, named=True)
+    mw = stats.mannwhitneyu(x[~np.isnan(x)], y[~np.isnan(y)], method="asymptotic")
+    assert row["mw_statistic"] == pytest.approx(mw.statistic, **TOL)
+    assert row["mw_p_value"] == pytest.approx(mw.pvalue, **TOL)
+    assert (row["missing_a"], row["missing_b"]) == (int(np.isnan(x).sum()), int(np.isnan(y).sum()))
+
+
+def test_floats_all_distinct_match_mann_whitney():
+    rng = np.random.default_rng(10)
+    x, y = rng.normal(0, 1, 3000), rng.normal(0.05, 1.2, 2500)
+    row = compare_cohorts(pl.DataFrame({"v": x}).lazy(), pl.DataFrame({"v": y}).lazy(), {"v": "numeric"}).row(0, named=True)
+    mw = stats.mannwhitneyu(x, y, method="asymptotic")
+    assert row["mw_statistic"] == pytest.approx(mw.statistic, **TOL)
+    assert row["mw_p_value"] == pytest.approx(mw.pvalue, **TOL)
