@@ -17,8 +17,9 @@ conventions, for a statistician to check without reading the code:
   says which. One exception, for bounded work: the exact distribution is computed only
   while the larger sample has at most 1,000 values (scipy's takes minutes beyond a few
   thousand); above that the normal approximation is used and the row's note says so.
-  ``mw_statistic`` is U of cohort A. Ranks and tie counts come from polars (one sort per
-  variable, in parallel); no raw column reaches scipy except for the exact test.
+  ``mw_statistic`` is U of cohort A. The rank sum and tie counts come from counts per
+  distinct value (mid-ranks from a running sum; no sort of every row, for every column type);
+  no raw column reaches scipy except for the exact test.
 - **Categories**: a contingency table per variable; the chi-square test of independence
   (``chi2_contingency``, Yates' continuity correction on 2x2 tables) with Cramér's V
   (from the uncorrected statistic), or Fisher's exact test (two-sided, with the sample odds
@@ -43,7 +44,6 @@ from ..backends.reducers import COHORT, Reducers, shifted_mean_and_variance
 from .columns import require_columns
 
 Kind = Literal["numeric", "categorical"]
-_IN_A = "__in_cohort_a__"
 # scipy's method="auto" picks the exact Mann-Whitney distribution when a sample has at most
 # this many values and nothing is tied.
 EXACT_MW_SMALL = 8
@@ -225,22 +225,10 @@ def _categorical_row(value_counts: pl.DataFrame, column: str, first: str) -> dic
     """The contingency table of the two cohorts (levels by their text, as they are shown)."""
     from scipy import stats
 
-    frame = value_counts.select(pl.col("value").cast(pl.String), (pl.col(COHORT) == first).alias(_IN_A), "count")
-    missing = frame.filter(pl.col("value").is_null()).group_by(_IN_A).agg(pl.col("count").sum().alias("len"))
-    missing_counts = {r[_IN_A]: r["len"] for r in missing.iter_rows(named=True)}
-    counts = (
-        frame.drop_nulls("value").group_by("value", _IN_A).agg(pl.col("count").sum().alias("len"))
-        .pivot(on=_IN_A, index="value", values="len").fill_null(0).sort("value")
-    )
-    levels = counts.get_column("value").to_list()
-    table = np.array(
-        [counts.get_column("true").to_list() if "true" in counts.columns else [0] * len(levels),
-         counts.get_column("false").to_list() if "false" in counts.columns else [0] * len(levels)],
-        dtype=np.int64,
-    ).T  # rows: levels, columns: (a, b)
-    na, nb = int(table[:, 0].sum()) if len(levels) else 0, int(table[:, 1].sum()) if len(levels) else 0
-    row = _base_row(column, "categorical", "chi_square", na, nb, missing_counts.get(True, 0), missing_counts.get(False, 0))
-    row["summary_a"], row["summary_b"] = _category_summary(levels, table[:, 0] if len(levels) else []), _category_summary(levels, table[:, 1] if len(levels) else [])
+    levels, table, missing = _contingency(value_counts, first)
+    na, nb = (int(n) for n in table.sum(axis=0))
+    row = _base_row(column, "categorical", "chi_square", na, nb, *missing)
+    row["summary_a"], row["summary_b"] = _category_summary(levels, table[:, 0]), _category_summary(levels, table[:, 1])
     if len(levels) < 2:
         row["note"] = "only one value present: the test does not apply"
         return row
@@ -259,6 +247,23 @@ def _categorical_row(value_counts: pl.DataFrame, column: str, first: str) -> dic
     row.update(statistic=_float(result.statistic), p_value=_float(result.pvalue),
                effect_size=cramers_v, effect_measure="cramers_v")
     return row
+
+
+def _contingency(value_counts: pl.DataFrame, first: str) -> tuple[list[str], np.ndarray, list[int]]:
+    """Levels (by their text, sorted), the table (rows: levels; columns: a, b) and the missing
+    counts (a, b), from the few rows of the value counts - plain Python, no query per table."""
+    cells: dict[str, list[int]] = {}
+    missing = [0, 0]
+    rows = zip(value_counts.get_column(COHORT).to_list(), value_counts.get_column("value").cast(pl.String).to_list(),
+               value_counts.get_column("count").to_list())
+    for cohort, value, count in rows:
+        side = 0 if cohort == first else 1
+        if value is None:
+            missing[side] += int(count)
+        else:
+            cells.setdefault(value, [0, 0])[side] += int(count)
+    levels = sorted(cells)
+    return levels, np.array([cells[v] for v in levels], dtype=np.int64).reshape(len(levels), 2), missing
 
 
 def _category_summary(levels: list[str], counts: np.ndarray) -> str:
