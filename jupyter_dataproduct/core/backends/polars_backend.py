@@ -108,6 +108,7 @@ class PolarsReducers:
     def rows(self) -> dict[str, int]:
         if self._collected is not None:
             return {label: frame.height for label, frame in self._collected.items()}
+        self._reductions += 1  # a reduction on the scans: the next one collects the rows
         counts = pl.collect_all([frame.select(pl.len()) for frame in self._counted.values()])
         return {label: int(count.item()) for label, count in zip(self.labels, counts)}
 
