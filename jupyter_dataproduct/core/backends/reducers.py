@@ -7,7 +7,8 @@ Kaplan-Meier, log-rank, Welch, Mann-Whitney, chi-square/Fisher and BH code.
 
 :meth:`Backend.reducers` binds a backend to named cohorts of one entity (optionally grouped
 by columns, ``by``) and the columns an analysis needs; the returned :class:`Reducers`
-reduce those rows, reading them once (polars collects the projection, Spark caches it):
+reduce those rows, reading them once (polars reduces each cohort on the scan, then from the
+second reduction on on its projected rows collected once; Spark caches them):
 
 - :meth:`Reducers.rows`: rows per cohort;
 - :meth:`Reducers.moments`: per (cohort, groups, variable) n, missing, and sums of the values
