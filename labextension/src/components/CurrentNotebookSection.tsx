@@ -7,6 +7,7 @@ import { Button, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { CurrentNotebookModel, IKernelProduct } from '../currentNotebook';
+import { relativeToRoot, serverRoot } from '../serverPaths';
 import { useChanged } from './useSection';
 
 export interface ICurrentNotebookActions {
@@ -26,7 +27,9 @@ function ProductRow(props: { product: IKernelProduct }): JSX.Element {
           </span>
         )}
       </div>
-      <div className="jp-DataProduct-meta">{product.location}</div>
+      <div className="jp-DataProduct-meta jp-DataProduct-location" title={product.location}>
+        {relativeToRoot(product.location, serverRoot())}
+      </div>
       <div className="jp-DataProduct-meta">
         {product.pinned ? (
           <>

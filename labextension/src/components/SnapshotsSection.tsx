@@ -9,6 +9,7 @@ import React from 'react';
 import { PanelModel } from '../model';
 import { snapshotsOf, SnapshotsModel } from '../snapshots';
 import { ISnapshotEntry } from '../types';
+import { RowAction, RowActions } from './RowAction';
 import { shortTime, useChanged } from './useSection';
 
 function rowsText(rows: Record<string, number>): string {
@@ -89,35 +90,29 @@ function SnapshotRow(props: { model: SnapshotsModel; snapshot: ISnapshotEntry; p
           {shortTime(snapshot.created)} · {rowsText(snapshot.rows)}
         </div>
         <VerifyAnswer model={model} id={snapshot.id} />
-        <div className="jp-DataProduct-rowActions">
-          {model.can('use') && (
-            <Button
-              small
-              minimal
-              className="jp-DataProduct-use"
-              title="Pin the notebook to this snapshot (%dataproduct snapshot use)"
-              onClick={() => void model.use(snapshot)}
-            >
-              use
-            </Button>
-          )}
-          {model.can('tag') && (
-            <Button small minimal className="jp-DataProduct-tagButton" title="Tag this snapshot" onClick={() => void model.tag(snapshot)}>
-              tag
-            </Button>
-          )}
-          {model.can('verify') && (
-            <Button
-              small
-              minimal
-              className="jp-DataProduct-verify"
-              title="Re-hash every file of this snapshot"
-              onClick={() => void model.verify(snapshot)}
-            >
-              verify
-            </Button>
-          )}
-        </div>
+        <RowActions>
+          <RowAction
+            allowed={model.can('use')}
+            label="use"
+            className="jp-DataProduct-use"
+            title="Pin the notebook to this snapshot (%dataproduct snapshot use)"
+            onClick={() => model.use(snapshot)}
+          />
+          <RowAction
+            allowed={model.can('tag')}
+            label="tag"
+            className="jp-DataProduct-tagButton"
+            title="Tag this snapshot"
+            onClick={() => model.tag(snapshot)}
+          />
+          <RowAction
+            allowed={model.can('verify')}
+            label="verify"
+            className="jp-DataProduct-verify"
+            title="Re-hash every file of this snapshot"
+            onClick={() => model.verify(snapshot)}
+          />
+        </RowActions>
       </div>
     </li>
   );
