@@ -140,7 +140,7 @@ def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, l
     panel = open_panel(page)
     expand(panel, "Current notebook")
     current = panel.locator(".jp-DataProduct-current")
-    expect(current).to_contain_text("No notebook is active.")
+    expect(current).to_contain_text("No notebook is active: open or select one")
 
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
     expect(page.locator(".jp-Notebook")).to_be_visible()
@@ -158,13 +158,6 @@ def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, l
     location = row.locator(".jp-DataProduct-location")
     expect(location).to_have_text("examples/actg175")
     expect(location).to_have_attribute("title", str(lab.root / "examples" / "actg175"))
-    # One outside the root stays absolute.
-    outside = lab.root.parent / "elsewhere" / "actg175"
-    if not outside.exists():
-        shutil.copytree(lab.root / "examples" / "actg175", outside, symlinks=True)
-    run_cell(page, f"%dataproduct connect {outside} --as elsewhere")
-    far = current.locator('.jp-DataProduct-kernelProduct[data-product="elsewhere"] .jp-DataProduct-location')
-    expect(far).to_have_text(str(outside), timeout=60_000)
 
     run_cell(page, "%dataproduct snapshot use latest")
     expect(row).to_have_attribute("data-pinned", re.compile(r"^[0-9a-f]{64}$"), timeout=60_000)
@@ -176,6 +169,13 @@ def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, l
     expect(row).to_have_attribute("data-pinned", "", timeout=60_000)
     run_cell(page, f"%dataproduct snapshot use {pinned[:10]}")
     expect(row).to_have_attribute("data-pinned", pinned, timeout=60_000)
+    # A folder outside the root stays absolute.
+    outside = lab.root.parent / "elsewhere" / "actg175"
+    if not outside.exists():
+        shutil.copytree(lab.root / "examples" / "actg175", outside, symlinks=True)
+    run_cell(page, f"%dataproduct connect {outside} --as elsewhere")
+    far = current.locator('.jp-DataProduct-kernelProduct[data-product="elsewhere"] .jp-DataProduct-location')
+    expect(far).to_have_text(str(outside), timeout=60_000)
 
     # Another notebook: its own kernel has nothing; back to the first: its products again.
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")

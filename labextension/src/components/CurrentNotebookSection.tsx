@@ -44,7 +44,7 @@ function ProductRow(props: { product: IKernelProduct }): JSX.Element {
 }
 
 const MESSAGES: Record<string, string> = {
-  'no-notebook': 'No notebook is active.',
+  'no-notebook': 'No notebook is active: open or select one to see which products its kernel has connected.',
   'no-kernel': 'This notebook has no running kernel.',
   unknown: 'Asking the kernel…',
   none: 'Its kernel has not loaded the magics: no data product connected (%load_ext jupyter_dataproduct, then %dataproduct connect).'
@@ -56,7 +56,11 @@ export function CurrentNotebookSection(props: { actions: ICurrentNotebookActions
   return (
     <div className="jp-DataProduct-section jp-DataProduct-current">
       <div className="jp-DataProduct-toolbar">
-        <span className="jp-DataProduct-title jp-DataProduct-currentNotebook">{model.notebook ?? '—'}</span>
+        {model.notebook && (
+          <span className="jp-DataProduct-title jp-DataProduct-currentNotebook" title={model.notebook}>
+            {model.notebook}
+          </span>
+        )}
         {model.kernelName && <span className="jp-DataProduct-meta">{model.kernelName}</span>}
         <Button
           minimal

@@ -179,9 +179,11 @@ export function SnapshotsSection(props: { model: PanelModel }): JSX.Element {
             Diff {model.picked.length}/2
           </Button>
         )}
-        <span className="jp-DataProduct-meta jp-DataProduct-role" title="What the product's token may do">
-          {model.role}
-        </span>
+        {model.allowed.length > 0 && (
+          <span className="jp-DataProduct-meta jp-DataProduct-role" title="What the product's token may do">
+            {model.role}
+          </span>
+        )}
         {model.loading && <span className="jp-DataProduct-meta">loading…</span>}
       </div>
       <BuildBar model={model} />
@@ -191,7 +193,11 @@ export function SnapshotsSection(props: { model: PanelModel }): JSX.Element {
         </div>
       )}
       {!model.error && !model.loading && model.snapshots.length === 0 && (
-        <p className="jp-DataProduct-empty">No snapshot yet{model.can('build') ? ': build one.' : '.'}</p>
+        <p className="jp-DataProduct-empty">
+          {model.can('build')
+            ? 'No snapshot yet: build one (Build reads the sources into a new snapshot).'
+            : "No snapshot yet: building one needs an admin of the product's server."}
+        </p>
       )}
       <ul className="jp-DataProduct-list" aria-label={`Snapshots of ${model.product}`}>
         {model.snapshots.map(s => (
