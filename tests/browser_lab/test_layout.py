@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from jupyter_dataproduct.core.product import Product
 from tests.browsers import open_panel
 
 SECTIONS = ("Products", "Protocols", "Form", "Snapshots", "Plugins", "Artifacts", "History", "Current notebook")
@@ -65,8 +66,17 @@ def overflowing(panel) -> list[str]:
     return panel.evaluate(OVERFLOWING)
 
 
+@pytest.fixture(scope="module")
+def long_names(lab):
+    """A saved cohort and a run whose names and values are longer than a narrow sidebar."""
+    product = Product.open(lab.root / "examples" / "actg175")
+    product.save_cohort("patients_older_than_fifty_on_zidovudine_alone_v2", "patients", "age >= 50 and arms == 'ZDV'")
+    product.run("compare_arms", {"cohort_a": "age >= 50 and arms == 'ZDV' and karnof < 90 and wtkg > 60",
+                                 "variables": ["age", "wtkg", "karnof", "gender", "race", "hemo", "homo", "drugs"]})
+
+
 @pytest.mark.parametrize("size", WIDTHS)
-def test_every_section_fits_the_sidebar(page, lab, screenshot, size):
+def test_every_section_fits_the_sidebar(page, lab, screenshot, size, long_names):
     panel = open_panel(page)
     set_sidebar_width(page, WIDTHS[size])
     show_only(panel, ("Products", "Protocols"))
@@ -80,6 +90,11 @@ def test_every_section_fits_the_sidebar(page, lab, screenshot, size):
         if found := overflowing(panel):
             problems[title] = found
     assert not problems, problems
+    # The check sees what sticks out: a row wider than the panel is found.
+    panel.locator(".jp-DataProduct-current").evaluate(
+        "e => { const d = document.createElement('div'); d.className = 'jp-TooWide'; d.style.width = '2000px';"
+        " d.textContent = 'x'; e.appendChild(d); }")
+    assert any(p.startswith("div.jp-TooWide") for p in overflowing(panel)), overflowing(panel)
 
 
 def test_a_server_that_went_away_says_so_in_every_section(page, screenshot):

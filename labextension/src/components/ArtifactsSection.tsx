@@ -68,7 +68,8 @@ function ArtifactRow(props: { model: ArtifactsModel; artifact: IArtifactEntry })
           title="Show the provenance"
           onClick={() => model.toggle(artifact.name)}
         >
-          {open ? '▾' : '▸'} <span className="jp-DataProduct-title">{artifact.name}</span>
+          <span aria-hidden="true">{open ? '▾' : '▸'}</span>
+          <span className="jp-DataProduct-title">{artifact.name}</span>
         </button>
         <div className="jp-DataProduct-meta">
           <span className={`jp-DataProduct-kind jp-mod-${artifact.kind}`}>{artifact.kind}</span>
