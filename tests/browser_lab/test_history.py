@@ -69,7 +69,16 @@ def test_a_run_shows_in_history_reruns_and_opens_its_form_pre_filled(page, lab, 
     expect(entries).to_have_count(2, timeout=30_000)
     assert entries.first.get_attribute("data-history-id") > entry_id
     expect(entries.first.locator(".jp-DataProduct-params").first).to_contain_text("age >= 40")
+    # docs/images/history.png: the History section with room (Protocols and Form folded for it).
+    folded = [h for h in panel.locator(".jp-AccordionPanel-title").all()
+              if re.match(r"^(Protocols|Form)", h.inner_text().strip(), re.I) and h.get_attribute("aria-expanded") == "true"]
+    for heading in folded:
+        heading.click()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
     panel.screenshot(path=str(screenshot.folder / "history-readme.png"))
+    for heading in folded:
+        heading.click()
 
     # Save: a name asked in a dialog, then a %dataproduct history --save cell runs.
     entries.last.get_by_role("button", name="Save…").click()
