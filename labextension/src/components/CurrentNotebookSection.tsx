@@ -55,24 +55,24 @@ export function CurrentNotebookSection(props: { actions: ICurrentNotebookActions
   const status = model.status;
   return (
     <div className="jp-DataProduct-section jp-DataProduct-current">
-      <div className="jp-DataProduct-toolbar">
-        {model.notebook && (
+      {model.notebook && (
+        <div className="jp-DataProduct-toolbar">
           <span className="jp-DataProduct-title jp-DataProduct-currentNotebook" title={model.notebook}>
             {model.notebook}
           </span>
-        )}
-        {model.kernelName && <span className="jp-DataProduct-meta">{model.kernelName}</span>}
-        <Button
-          minimal
-          small
-          className="jp-DataProduct-iconButton"
-          aria-label="Ask the kernel again"
-          title="Ask the kernel again"
-          onClick={() => model.refresh()}
-        >
-          <refreshIcon.react tag="span" />
-        </Button>
-      </div>
+          {model.kernelName && <span className="jp-DataProduct-meta">{model.kernelName}</span>}
+          <Button
+            minimal
+            small
+            className="jp-DataProduct-iconButton"
+            aria-label="Ask the kernel again"
+            title="Ask the kernel again"
+            onClick={() => model.refresh()}
+          >
+            <refreshIcon.react tag="span" />
+          </Button>
+        </div>
+      )}
       {status !== 'connected' && <p className="jp-DataProduct-empty jp-DataProduct-currentStatus">{MESSAGES[status]}</p>}
       {status === 'connected' && model.products.length === 0 && (
         <p className="jp-DataProduct-empty jp-DataProduct-currentStatus">The magics are loaded; no product is connected yet.</p>

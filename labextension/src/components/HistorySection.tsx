@@ -2,7 +2,8 @@
  * The History section of the selected product: its runs, newest first (protocol and
  * version, snapshot, who, when, parameters), a page at a time. Each run can be re-run or
  * saved as an artifact (both write a `%dataproduct history` cell into the notebook) or
- * opened as a form pre-filled with its parameters.
+ * opened as a form pre-filled with its parameters. Re-run and save show only when the
+ * token's role allows them (an analyst or more: lab/roles.py).
  */
 import { Button, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
