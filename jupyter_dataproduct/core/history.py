@@ -126,11 +126,13 @@ class History:
                 hidden.write_text(json.dumps(entry, separators=(",", ":"), default=str))
                 with exclusive_lock(self.root / ".lock"):
                     if not (self.results_dir / digest).is_dir():
+                        hidden.unlink()
                         return None
                     os.replace(hidden, target)
                     sequence = self.journal.append(entry)
-            finally:
+            except BaseException:
                 hidden.unlink(missing_ok=True)
+                raise
         self.journal.wait_durable(sequence)
         return self._entry(entry)
 
@@ -297,8 +299,9 @@ def _write_unsynced(path: Path, text: str) -> None:
     try:
         hidden.write_text(text)
         os.replace(hidden, path)
-    finally:
+    except BaseException:
         hidden.unlink(missing_ok=True)
+        raise
 
 
 def _time_of(name: str) -> datetime:

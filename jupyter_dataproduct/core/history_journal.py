@@ -13,9 +13,11 @@ A journal of an earlier boot means the system went down after writing it: :meth:
 then rewrites (synced) every entry whose file the crash lost or left empty. In the same
 boot nothing is lost from the page cache, so no recovery (and no reading) is needed.
 
-The journal is rotated past ``ROTATE_BYTES``: the previous one (``journal.1.log``) is
-dropped after syncing the entry files it names, once it is old enough
-(``ROTATE_AGE``) that the system has written them back itself (their syncs then cost nothing).
+The journal is rotated past ``ROTATE_BYTES``: it is synced and renamed to a segment
+(``journal-<time>.log``); a background thread then syncs the file system once (``syncfs``:
+one flush for all the entry files, where syncing them one by one costs a disk flush each)
+and deletes the segments rotated before that sync began: their entries are durable in
+their own files now.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from .disk import reporting_full_disk
 from .errors import DataProductError
 
 ROTATE_BYTES = 1_000_000  # journal size from which it is rotated
-ROTATE_AGE = 45.0  # seconds: the system writes dirty pages back within ~35 s (dirty_expire + writeback)
 WAIT_SECONDS = 120.0  # the longest a caller waits for its entry's sync before giving up with an error
-CURRENT, PREVIOUS = "journal.log", "journal.1.log"
+CURRENT = "journal.log"
+SEGMENTS = "journal-*.log"  # rotated journals, until a file-system sync makes their entries durable
 
 
 class HistoryNotDurableError(DataProductError):
@@ -107,20 +109,25 @@ class Journal:
         return fd
 
     def _rotate(self, fd: int) -> int:
-        """Start a new journal when the previous one is old enough to drop (else keep this one)."""
-        previous = self.folder / PREVIOUS
-        try:
-            age: float | None = time.time() - previous.stat().st_mtime
-        except FileNotFoundError:
-            age = None
-        if age is not None and age < ROTATE_AGE:
-            return fd
-        if age is not None:
-            sync_entries(self.entries, previous)
-        os.fsync(fd)  # every line of the journal becoming the previous one is durable before it moves
-        os.replace(self.path, previous)
+        """Move the journal aside as a segment (synced first) and start a new one; a background
+        thread drops the segment once a file-system sync has made its entries durable."""
+        os.fsync(fd)  # every line in it (all processes' lines: one file) is durable before it moves
+        os.replace(self.path, self.folder / f"journal-{time.time_ns()}.log")
         fsync_folder(self.folder)
+        threading.Thread(target=self.checkpoint, name="dataproduct-history-checkpoint", daemon=True).start()
         return self._open()
+
+    def checkpoint(self) -> None:
+        """Sync the file system, then delete the segments rotated before the sync began."""
+        started = time.time_ns()
+        try:
+            sync_filesystem(self.entries)
+        except OSError:
+            return  # the segments stay; a later checkpoint (or a recovery) covers them
+        for segment in self.folder.glob(SEGMENTS):
+            rotated = segment.stem.removeprefix("journal-")
+            if rotated.isdigit() and int(rotated) < started:
+                segment.unlink(missing_ok=True)
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -179,11 +186,16 @@ class Journal:
 
     # -- after a crash, and for prune (under the history's lock) -------------------------------
 
+    def files(self) -> list[Path]:
+        """The segments, oldest first, then the current journal (if there is one)."""
+        current = [self.path] if self.path.exists() else []
+        return sorted(self.folder.glob(SEGMENTS)) + current
+
     def needs_recovery(self) -> bool:
         """Whether a journal of an earlier boot is here (reads the first line of each journal)."""
-        for name in (PREVIOUS, CURRENT):
+        for path in self.files():
             try:
-                with open(self.folder / name, "rb") as handle:
+                with open(path, "rb") as handle:
                     first = handle.readline()
             except FileNotFoundError:
                 continue
@@ -197,10 +209,7 @@ class Journal:
     def recover(self, write_entry: Callable[[dict[str, Any]], None]) -> int:
         """Rewrite the entries a crash of the system lost (journals of an earlier boot); the count."""
         restored = 0
-        for name in (PREVIOUS, CURRENT):
-            path = self.folder / name
-            if not path.exists():
-                continue
+        for path in self.files():
             boot, entries = read_journal(path)
             if boot == boot_id():
                 continue
@@ -220,8 +229,7 @@ class Journal:
         from .snapshot import write_atomically
 
         with self._files:
-            for name in (PREVIOUS, CURRENT):
-                path = self.folder / name
+            for path in self.files():
                 if path.exists():
                     kept = [line for line in path.read_bytes().splitlines(keepends=True) if not _names_one_of(line, ids)]
                     write_atomically(path, b"".join(kept).decode())
@@ -273,18 +281,21 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def sync_entries(entries: Path, journal: Path) -> None:
-    """Sync the entry files ``journal`` names (the system wrote most back already: cheap)."""
-    for record in read_journal(journal)[1]:
-        try:
-            fd = os.open(entries / (record["id"] + ".json"), os.O_RDONLY)
-        except OSError:
-            continue  # pruned since
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    fsync_folder(entries)
+def sync_filesystem(folder: Path) -> None:
+    """Flush every file of the file system holding ``folder`` to disk (``syncfs``; ``sync``
+    where the C library lacks it)."""
+    import ctypes
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+        if syncfs is None:
+            os.sync()
+        elif syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code))
+    finally:
+        os.close(fd)
 
 
 def fsync_folder(folder: Path) -> None:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.engine import PLUGIN_VERSION
+from ..core.repository import checked_once
 from .auth import Call, endpoint
 from ..contract.errors import BadRequestError, PluginNotFoundError, SourceNotSharedError
 from .requests import expect_object, query_text, read_json, tables_format
@@ -42,7 +43,8 @@ async def run_protocol(call: Call) -> Response:
 
     def work() -> dict[str, Any]:
         memo = getattr(call.request.app.state, "result_memo", None)
-        key = memo_key(memo, call.product, ref, parameters, snapshot)
+        with checked_once():  # the key looks at the protocol three times: one look at the files
+            key = memo_key(memo, call.product, ref, parameters, snapshot)
         remembered = memo.answer(call.product, key) if key is not None else None
         if remembered is not None:  # the same run on the same snapshot and code: no worker needed
             return encode_result(remembered, tables)
