@@ -71,9 +71,10 @@ def _answer(request: Request, exc: Exception) -> Response:
 
 
 async def json_from_thread(func: Any, *args: Any, status: int = 200) -> Response:
-    """Call ``func(*args)`` in a worker thread and answer its value as JSON (encoded there too)."""
+    """Call ``func(*args)`` in a worker thread and answer its value as JSON (encoded there too;
+    a value of ``bytes`` is taken as a JSON document already encoded)."""
     context = contextvars.copy_context()  # the request's context (who is acting) goes along
-    body = await in_thread(context.run, lambda: dumps(func(*args)))
+    body = await in_thread(context.run, lambda: _encoded(func(*args)))
     return Response(body, status_code=status, media_type=JSON)
 
 
@@ -90,6 +91,10 @@ def in_thread(func: Any, *args: Any) -> Awaitable[Any]:
     if _executor is None:
         _executor = concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="dataproduct-server")
     return asyncio.get_running_loop().run_in_executor(_executor, func, *args)
+
+
+def _encoded(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else dumps(value)
 
 
 def _scrubbed(request: Request, exc: DataProductError) -> DataProductError:
