@@ -7,7 +7,9 @@ JSON) are stored once per content (``results/<sha256>/``,
 so a run repeated a thousand times costs one copy) when they are small (``STORE_BYTES``);
 a larger result is not stored, and its provenance re-runs to the identical result.
 Entries and results appear by atomic rename, so a reader or a full disk never meets a torn
-one; :meth:`History.prune` keeps the history to a count or an age.
+one; :meth:`History.prune` keeps the history to a count or an age. A recorded entry is
+durable when :meth:`History.record` returns: its line in the journal is synced, one sync for
+all the entries recorded at about the same time (:mod:`.history_journal`).
 
 Ids start with the UTC time of the run, so the file names sort as the runs happened and a
 page of the listing reads only the entries it shows.
