@@ -392,7 +392,7 @@ def _extracts(product: Product, url: str, token: str, ds_base: str, repeat: int)
     headers = {"Authorization": f"Bearer {token}"}
     n = product.snapshot().scan("patients").select(pl.len()).collect().item()
     remote.frame("patients", None, None, "latest", None)  # starts the server's Arrow cache
-    wait_for_cache(product.path)
+    wait_for_cache(product.path)  # the codec the client asks for by default
 
     def ours(fmt: str):
         def read() -> pl.DataFrame:
