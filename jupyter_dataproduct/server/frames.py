@@ -81,9 +81,11 @@ def _compression(request: Any, fmt: str) -> str:
         codecs = parse_compression(text)
     except ValueError as exc:
         raise BadRequestError(str(exc), details={"parameter": COMPRESSION_PARAM, "allowed": list(ARROW_CODECS)}) from None
-    if text is not None and fmt != "arrow" and codecs != ["none"]:
-        raise BadRequestError(f"compression applies to Arrow frames only, not {fmt}.",
-                              details={"parameter": COMPRESSION_PARAM, "format": fmt})
+    if fmt != "arrow":  # text formats are never compressed: fine if the client accepts that
+        if "none" not in codecs:
+            raise BadRequestError(f"compression applies to Arrow frames only, not {fmt}; add none to accept {fmt} as it is.",
+                                  details={"parameter": COMPRESSION_PARAM, "format": fmt})
+        return "none"
     return codecs[0]
 
 
