@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from ..client import connections
 from ..core.errors import DataProductError, ManifestError, ParameterError
 from .discovery import MANIFEST, FolderSearch
-from .errors import DuplicateProductError, NotRemovableError, OutsideRootError, ProductRefusedError
+from .errors import DuplicateProductError, NotRemovableError, OutsideRootError, ProductMissingError, ProductRefusedError
 
 if TYPE_CHECKING:
     from ..client import DataProduct
@@ -118,6 +118,14 @@ class Catalog:
     def client(self, source: Source) -> "DataProduct":
         """The connected client of a product, made once per location and token."""
         key = (source.location, source.token)
+        if source.kind == "folder" and not (Path(source.location) / MANIFEST).is_file():
+            with self._lock:
+                self._clients.pop(key, None)  # put back later, it is opened afresh
+            where = self.relative(source.location)
+            remedy = "Put it back, or remove it from the panel (×)." if source.origin == "connections" else "Put it back."
+            raise ProductMissingError(
+                f"{where} no longer holds a data product ({MANIFEST} is missing): it was moved or deleted. {remedy}",
+                details={"product": source.name, "location": where})
         with self._lock:
             product = self._clients.get(key)
         if product is None:

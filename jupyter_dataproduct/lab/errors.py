@@ -35,3 +35,10 @@ class ProductRefusedError(DataProductError):
 class ProductTimeoutError(DataProductError):
     code = "product_timeout"
     http_status = 504
+
+
+class ProductMissingError(DataProductError):
+    """A listed folder no longer holds a product (moved, renamed or deleted since it was listed)."""
+
+    code = "product_missing"
+    http_status = 404

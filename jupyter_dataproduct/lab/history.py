@@ -2,16 +2,20 @@
 
 The History section lists them with their parameters; the notebook re-runs or saves an
 entry (``%dataproduct history --rerun ID`` / ``--save ID NAME``), so nothing here runs or
-loads a result: one page of small JSON entries is read on a worker thread.
+loads a result: one page of small JSON entries is read on a worker thread. The page carries
+the role the panel acts with (:mod:`.roles`), so a reader sees no re-run or save button.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from tornado import web
 
 from ..contract.errors import BadRequestError
 from .base import DataProductHandler
 from .payloads import history_entry
+from .roles import access
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
@@ -23,10 +27,14 @@ class HistoryHandler(DataProductHandler):
     async def get(self, name: str) -> None:
         limit = self._query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = self._query_int("offset", 0, 0, MAX_OFFSET)
-        # One entry more than asked says whether a further page exists.
-        entries = await self.catalog.run(self.catalog.call, name, lambda p: p.transport.history(limit + 1, offset))
-        self.reply({"entries": [history_entry(e) for e in entries[:limit]], "offset": offset,
-                    "more": len(entries) > limit})
+
+        def work(product: Any) -> dict[str, Any]:
+            # One entry more than asked says whether a further page exists.
+            entries = product.transport.history(limit + 1, offset)
+            return {"entries": [history_entry(e) for e in entries[:limit]], "offset": offset,
+                    "more": len(entries) > limit, **access(product)}
+
+        self.reply(await self.catalog.run(self.catalog.call, name, work))
 
     def _query_int(self, key: str, default: int, minimum: int, maximum: int) -> int:
         text = self.get_query_argument(key, "")

@@ -188,6 +188,14 @@ class HistoryEntry(TypedDict):
     stored: bool
 
 
+class HistoryPage(TypedDict):
+    entries: list[HistoryEntry]
+    offset: int
+    more: bool
+    role: Literal["reader", "analyst", "admin"]
+    actions: list[str]  # as SnapshotList: rerun and save_result need an analyst
+
+
 def history_entry(entry: dict[str, Any]) -> HistoryEntry:
     """A client's history entry as the panel lists it (no result, no output summary)."""
     provenance = entry.get("provenance") or {}

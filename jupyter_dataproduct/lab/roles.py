@@ -13,11 +13,13 @@ from typing import Any
 ROLES = ("reader", "analyst", "admin")
 LOCAL_ROLE = "admin"
 
-# The smallest role for each action of the Snapshots and Artifacts sections
-# (as ``dataproduct serve`` enforces them: server/metadata.py, server/artifacts.py).
+# The smallest role for each action of the Snapshots, Artifacts and History sections (as
+# ``dataproduct serve`` enforces them: server/metadata.py, server/artifacts.py,
+# server/history.py). A history entry's re-run and save both fetch its result
+# (``GET .../history/{id}/result``: analyst); opening its form only reads the protocol.
 ACTIONS = {
-    "use": "reader", "diff": "reader", "load": "reader", "use_parameter": "reader",
-    "verify": "analyst", "delete_artifact": "analyst",
+    "use": "reader", "diff": "reader", "load": "reader", "use_parameter": "reader", "open_form": "reader",
+    "verify": "analyst", "delete_artifact": "analyst", "rerun": "analyst", "save_result": "analyst",
     "tag": "admin", "build": "admin",
 }
 

@@ -7,9 +7,10 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { snapshotApi } from './api';
+import { productProblem } from './snapshots';
 import { PanelModel } from './model';
 import { fittingParameters } from './sectionCode';
-import { IArtifactEntry, Role, SectionAction } from './types';
+import { IArtifactEntry, IProductEntry, Role, SectionAction } from './types';
 
 export interface IArtifactActions {
   /** Insert (and run) `%dataproduct load NAME -o VAR` in the active notebook. */
@@ -23,7 +24,10 @@ export interface IArtifactActions {
 export class ArtifactsModel {
   constructor(readonly panel: PanelModel) {
     panel.changed.connect(() => {
-      if (panel.selected !== this.product) {
+      // Another product, or the selected one went down or came back (the list was refreshed).
+      const health = panel.entry(panel.selected)?.health;
+      if (panel.selected !== this.product || health !== this.health) {
+        this.health = health;
         void this.load();
       }
     });
@@ -57,6 +61,9 @@ export class ArtifactsModel {
     }
     const entry = this.panel.entry(name);
     if (name === null || !entry || entry.health === 'error') {
+      this.error = productProblem(entry);
+      this.artifacts = [];
+      this.allowed = [];
       this.emit();
       return;
     }
@@ -130,6 +137,7 @@ export class ArtifactsModel {
     this._changed.emit();
   }
 
+  private health: IProductEntry['health'] | undefined = undefined;
   private _changed = new Signal<this, void>(this);
 }
 

@@ -7,7 +7,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { apiHistory } from './apiHistory';
-import { IHistoryEntry } from './types';
+import { IHistoryEntry, Role, SectionAction } from './types';
 
 export const HISTORY_PAGE = 20;
 
@@ -17,6 +17,9 @@ export class HistoryModel {
   more = false;
   loading = false;
   error: string | null = null;
+  role: Role = 'reader';
+  /** What the role may do with an entry (none until the first page answered). */
+  allowed: SectionAction[] = [];
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -40,6 +43,7 @@ export class HistoryModel {
     this.entries = [];
     this.more = false;
     this.error = null;
+    this.allowed = [];
     this._stale = true;
     this.emit();
     if (this._active) {
@@ -73,6 +77,10 @@ export class HistoryModel {
     }
   }
 
+  can(action: SectionAction): boolean {
+    return this.allowed.includes(action);
+  }
+
   entry(id: string): IHistoryEntry | undefined {
     return this.entries.find(e => e.id === id);
   }
@@ -88,6 +96,8 @@ export class HistoryModel {
       }
       this.entries = append ? [...this.entries, ...page.entries] : page.entries;
       this.more = page.more;
+      this.role = page.role;
+      this.allowed = page.actions ?? [];
       this.error = null;
     } catch (error) {
       if (ticket === this._ticket) {

@@ -27,7 +27,16 @@ export interface IHistoryDeps {
 export function historyActions(deps: IHistoryDeps): IHistoryActions {
   const { model, writer, settings } = deps;
   const history = new HistoryModel();
-  model.changed.connect(() => history.show(model.selected));
+  let health = model.entry(model.selected)?.health;
+  model.changed.connect(() => {
+    // The selected product went down or came back (the list was refreshed): read it again.
+    const now = model.entry(model.selected)?.health;
+    if (model.selected === history.product && now !== health) {
+      history.invalidate();
+    }
+    health = now;
+    history.show(model.selected);
+  });
   // A %dataproduct cell may have run a protocol: the list is read again (if on screen).
   NotebookActions.executed.connect((_, { cell }) => {
     if (cell.model.sharedModel.getSource().includes('%dataproduct')) {

@@ -9,7 +9,20 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { buildSnapshot, snapshotApi } from './api';
 import { PanelModel } from './model';
 import { tagProblem } from './sectionCode';
-import { IBuildProgress, ISnapshotEntry, IVerifyResult, Role, SectionAction } from './types';
+import { IBuildProgress, IProductEntry, ISnapshotEntry, IVerifyResult, Role, SectionAction } from './types';
+
+/**
+ * What a section says about a product the list shows in error (unreachable, gone): its
+ * error and what to do, instead of an empty list that would read as "nothing there".
+ */
+export function productProblem(entry: IProductEntry | undefined): string | null {
+  if (entry?.health !== 'error') {
+    return null;
+  }
+  const why = (entry.error?.message ?? 'it does not answer').trim();
+  const stop = /[.!?)]$/.test(why) ? '' : '.';
+  return `${entry.name} cannot be read: ${why}${stop} Refresh the products (↻) once it is back.`;
+}
 
 /** What the section asks of the application (set once by index.ts). */
 export interface ISnapshotActions {
@@ -34,7 +47,10 @@ export type BuildState =
 export class SnapshotsModel {
   constructor(readonly panel: PanelModel) {
     panel.changed.connect(() => {
-      if (panel.selected !== this.product) {
+      // Another product, or the selected one went down or came back (the list was refreshed).
+      const health = panel.entry(panel.selected)?.health;
+      if (panel.selected !== this.product || health !== this.health) {
+        this.health = health;
         void this.load();
       }
     });
@@ -95,7 +111,9 @@ export class SnapshotsModel {
     }
     const entry = this.panel.entry(name);
     if (name === null || !entry || entry.health === 'error') {
-      this.error = null;
+      this.error = productProblem(entry);
+      this.snapshots = [];
+      this.allowed = [];
       this.emit();
       return;
     }
@@ -228,6 +246,7 @@ export class SnapshotsModel {
   }
 
   private _pinned: PinnedProvider = () => null;
+  private health: IProductEntry['health'] | undefined = undefined;
   private _changed = new Signal<this, void>(this);
 }
 

@@ -125,8 +125,19 @@ export interface IArtifactEntry {
 
 export type Role = 'reader' | 'analyst' | 'admin';
 
-/** What a role may do in the Snapshots and Artifacts sections (lab/roles.py). */
-export type SectionAction = 'use' | 'diff' | 'load' | 'use_parameter' | 'verify' | 'delete_artifact' | 'tag' | 'build';
+/** What a role may do in the Snapshots, Artifacts and History sections (lab/roles.py). */
+export type SectionAction =
+  | 'use'
+  | 'diff'
+  | 'load'
+  | 'use_parameter'
+  | 'open_form'
+  | 'verify'
+  | 'delete_artifact'
+  | 'rerun'
+  | 'save_result'
+  | 'tag'
+  | 'build';
 
 export interface ISnapshotEntry {
   id: string;
@@ -201,6 +212,9 @@ export interface IHistoryPage {
   entries: IHistoryEntry[];
   offset: number;
   more: boolean;
+  /** The role the panel acts with and what it allows (as ISnapshotList). */
+  role: Role;
+  actions: SectionAction[];
 }
 
 // -- Plugins section (jupyter_dataproduct/lab/payloads.py: PluginEntry, PluginDetail, PluginSource)

@@ -24,6 +24,7 @@ from typing import Iterator
 import pytest
 
 from tests.browsers import SCREENSHOTS, chromium, free_port, lab_process
+from tests.servers import dataproduct_serve
 
 REPO = Path(__file__).resolve().parents[2]
 LABEXTENSION = REPO / "jupyter_dataproduct" / "labextension"
@@ -141,3 +142,29 @@ def screenshot():
 
     take.folder = SCREENSHOTS
     return take
+
+
+@pytest.fixture(scope="module")
+def reader_product(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """ACTG 175 behind a real ``dataproduct serve`` (a saved cohort, one run in its history),
+    added to the panel with a reader token; its name in the panel."""
+    import httpx
+    from click.testing import CliRunner
+
+    from jupyter_dataproduct.cli import main as cli
+    from jupyter_dataproduct.core.product import Product
+
+    folder = tmp_path_factory.mktemp("served") / "actg175"
+    shutil.copytree(REPO / "examples" / "actg175", folder, ignore=shutil.ignore_patterns(".dataproduct"))
+    product = Product.open(folder)
+    product.build()
+    product.save_cohort("served_older", "patients", "age >= 50")
+    product.run("compare_arms", {"cohort_a": "age >= 40", "variables": ["wtkg"]})
+    created = CliRunner().invoke(cli, ["token", "create", str(folder), "--role", "reader"])
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[0]
+    with dataproduct_serve(folder) as base:
+        answer = httpx.post(f"{lab.url}/dataproduct/products", headers={"Authorization": f"token {lab.token}"},
+                            json={"location": f"{base}/actg175", "name": "trial_reader", "token": token}, timeout=60)
+        assert answer.status_code == 201, answer.text
+        yield "trial_reader"

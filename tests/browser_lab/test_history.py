@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 from playwright.sync_api import expect
 
+from jupyter_dataproduct.core.product import Product
 from tests.browsers import PANEL, open_panel
 
 
@@ -67,7 +69,16 @@ def test_a_run_shows_in_history_reruns_and_opens_its_form_pre_filled(page, lab, 
     expect(entries).to_have_count(2, timeout=30_000)
     assert entries.first.get_attribute("data-history-id") > entry_id
     expect(entries.first.locator(".jp-DataProduct-params").first).to_contain_text("age >= 40")
+    # docs/images/history.png: the History section with room (Protocols and Form folded for it).
+    folded = [h for h in panel.locator(".jp-AccordionPanel-title").all()
+              if re.match(r"^(Protocols|Form)", h.inner_text().strip(), re.I) and h.get_attribute("aria-expanded") == "true"]
+    for heading in folded:
+        heading.click()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
     panel.screenshot(path=str(screenshot.folder / "history-readme.png"))
+    for heading in folded:
+        heading.click()
 
     # Save: a name asked in a dialog, then a %dataproduct history --save cell runs.
     entries.last.get_by_role("button", name="Save…").click()
@@ -138,7 +149,7 @@ def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, l
     panel = open_panel(page)
     expand(panel, "Current notebook")
     current = panel.locator(".jp-DataProduct-current")
-    expect(current).to_contain_text("No notebook is active.")
+    expect(current).to_contain_text("No notebook is active: open or select one")
 
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
     expect(page.locator(".jp-Notebook")).to_be_visible()
@@ -152,6 +163,10 @@ def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, l
     expect(row).to_contain_text("not pinned: runs use the latest snapshot")
     expect(row).to_contain_text("default")
     expect(row).to_have_attribute("data-pinned", "")
+    # A folder under the Jupyter root shows as the File Browser shows it; the tooltip has all of it.
+    location = row.locator(".jp-DataProduct-location")
+    expect(location).to_have_text("examples/actg175")
+    expect(location).to_have_attribute("title", str(lab.root / "examples" / "actg175"))
 
     run_cell(page, "%dataproduct snapshot use latest")
     expect(row).to_have_attribute("data-pinned", re.compile(r"^[0-9a-f]{64}$"), timeout=60_000)
@@ -163,6 +178,13 @@ def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, l
     expect(row).to_have_attribute("data-pinned", "", timeout=60_000)
     run_cell(page, f"%dataproduct snapshot use {pinned[:10]}")
     expect(row).to_have_attribute("data-pinned", pinned, timeout=60_000)
+    # A folder outside the root stays absolute.
+    outside = lab.root.parent / "elsewhere" / "actg175"
+    if not outside.exists():
+        shutil.copytree(lab.root / "examples" / "actg175", outside, symlinks=True)
+    run_cell(page, f"%dataproduct connect {outside} --as elsewhere")
+    far = current.locator('.jp-DataProduct-kernelProduct[data-product="elsewhere"] .jp-DataProduct-location')
+    expect(far).to_have_text(str(outside), timeout=60_000)
 
     # Another notebook: its own kernel has nothing; back to the first: its products again.
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }")
@@ -176,3 +198,27 @@ def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, l
     page.locator(".jp-Dialog").get_by_role("button", name="Confirm Kernel Restart").click()
     expect(current.locator(".jp-DataProduct-currentStatus")).to_contain_text("has not loaded the magics", timeout=60_000)
     expect(row).to_have_count(0)
+
+
+def test_a_reader_sees_runs_but_no_rerun_or_save(page, lab, reader_product, screenshot):
+    """Re-run and save fetch a run's result, which the server refuses a reader: no buttons."""
+    Product.open(lab.root / "examples" / "actg175").run("compare_arms", {"cohort_a": "age >= 60", "variables": ["wtkg"]})
+    panel = open_panel(page)
+    panel.locator(f'.jp-DataProduct-product[data-product="{reader_product}"]').click()
+    expand(panel, "History")
+    history = panel.locator(".jp-DataProduct-history")
+    entry = history.locator(".jp-DataProduct-historyEntry").first
+    expect(entry).to_contain_text("compare_arms")
+    expect(entry.locator(".jp-DataProduct-historyForm")).to_be_visible()
+    expect(entry.locator(".jp-DataProduct-rerun")).to_have_count(0)
+    expect(entry.locator(".jp-DataProduct-historySave")).to_have_count(0)
+    expect(history.locator(".jp-DataProduct-historyRole")).to_have_text(
+        "reader token: re-running or saving a run needs an analyst token.")
+    panel.screenshot(path=str(screenshot.folder / "history-reader.png"))
+
+    # The user's own folder: every button.
+    panel.locator('.jp-DataProduct-product[data-product="actg175"]').click()
+    expect(history.locator(".jp-DataProduct-historyRole")).to_have_count(0)
+    own = history.locator(".jp-DataProduct-historyEntry").first
+    expect(own.locator(".jp-DataProduct-rerun")).to_be_visible()
+    expect(own.locator(".jp-DataProduct-historySave")).to_be_visible()

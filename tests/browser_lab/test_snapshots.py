@@ -4,17 +4,10 @@ progress, tag, verify, diff, use; load an artifact, use one in a form, delete on
 from __future__ import annotations
 
 import re
-import shutil
 
-import httpx
-import pytest
-from click.testing import CliRunner
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
-from jupyter_dataproduct.cli import main as cli
 from jupyter_dataproduct.core.product import Product
-from tests.browser_lab.conftest import REPO
-from tests.servers import dataproduct_serve
 
 PANEL = "#jp-dataproduct-panel"
 # Records every value the build's progress bar shows (a build may end between two polls).
@@ -164,24 +157,6 @@ def test_load_use_as_parameter_and_delete_artifacts(page, lab, screenshot):
     expect(younger).to_have_count(0)
     assert "younger30" not in [a.name for a in product.artifacts.list()]
     panel.screenshot(path=str(screenshot.folder / "artifacts-panel.png"))
-
-
-@pytest.fixture(scope="module")
-def reader_product(lab, tmp_path_factory):
-    """ACTG 175 behind a real ``dataproduct serve``, added to the panel with a reader token."""
-    folder = tmp_path_factory.mktemp("served") / "actg175"
-    shutil.copytree(REPO / "examples" / "actg175", folder, ignore=shutil.ignore_patterns(".dataproduct"))
-    product = Product.open(folder)
-    product.build()
-    product.save_cohort("served_older", "patients", "age >= 50")
-    created = CliRunner().invoke(cli, ["token", "create", str(folder), "--role", "reader"])
-    assert created.exit_code == 0, created.output
-    token = created.stdout.strip().splitlines()[0]
-    with dataproduct_serve(folder) as base:
-        answer = httpx.post(f"{lab.url}/dataproduct/products", headers={"Authorization": f"token {lab.token}"},
-                            json={"location": f"{base}/actg175", "name": "trial_reader", "token": token}, timeout=60)
-        assert answer.status_code == 201, answer.text
-        yield "trial_reader"
 
 
 def test_a_reader_sees_no_build_tag_verify_or_delete(page, lab, reader_product, screenshot):

@@ -50,7 +50,14 @@ async def test_pages_say_whether_more_entries_follow(api, root):
 
 
 async def test_a_product_never_run_has_an_empty_history(api):
-    assert await api("products", "tiny", "history") == (200, {"entries": [], "offset": 0, "more": False})
+    status, body = await api("products", "tiny", "history")
+    assert status == 200 and (body["entries"], body["offset"], body["more"]) == ([], 0, False)
+
+
+async def test_a_folder_is_the_users_own_every_entry_action_is_offered(api):
+    status, body = await api("products", "tiny", "history")
+    assert status == 200 and body["role"] == "admin"
+    assert {"rerun", "save_result", "open_form"} <= set(body["actions"])
 
 
 @pytest.mark.parametrize("params,words", [
@@ -113,5 +120,8 @@ async def test_a_served_product_lists_its_history_to_a_reader_token(api, served_
     assert body["entries"][0]["parameters"]["cohort_a"]["text"] == "age >= 50"
     assert body["entries"][0]["who"]
     assert token not in json.dumps(body)
+    # Re-run and save fetch the entry's result, which the server refuses a reader: not offered.
+    assert body["role"] == "reader" and "open_form" in body["actions"]
+    assert not {"rerun", "save_result"} & set(body["actions"])
     status, body = await api("products", "trial", "history", params={"limit": "500"})
     assert status == 400 and body["error"]["code"] == "bad_request"

@@ -50,3 +50,21 @@ async def test_a_product_without_a_snapshot_is_described_without_row_counts(api,
     assert status == 201 and body["health"] == "ok"
     status, info = await api("products", "fresh")
     assert status == 200 and [e.get("rows") for e in info["entities"]] == [None, None]
+
+
+async def test_a_folder_that_went_missing_says_so_in_every_call_and_in_the_list(api, root):
+    kept = root / "work" / "kept"
+    shutil.copytree(root / "products" / "tiny", kept)
+    status, _ = await api("products", method="POST", body={"location": "work/kept", "name": "kept"})
+    assert status == 201 and (await api("products", "kept", "snapshots"))[0] == 200  # opened and cached
+    shutil.rmtree(kept)
+    for path in ((), ("protocols",), ("snapshots",), ("artifacts",), ("history",)):
+        status, body = await api("products", "kept", *path)
+        assert status == 404, (path, body)
+        assert body["error"]["code"] == "product_missing"
+        assert body["error"]["message"].startswith("work/kept no longer holds a data product (dataproduct.yaml is missing)")
+        assert "remove it from the panel" in body["error"]["message"]
+    listed = {p["name"]: p for p in (await api("products"))[1]["products"]}
+    assert listed["kept"]["health"] == "error" and listed["kept"]["error"]["code"] == "product_missing"
+    shutil.copytree(root / "products" / "tiny", kept)  # put back: it answers again
+    assert (await api("products", "kept", "snapshots"))[0] == 200

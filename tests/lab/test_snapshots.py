@@ -48,7 +48,8 @@ async def test_a_folder_lists_its_snapshots_with_rows_tags_and_every_action(api,
     Product.open(root / "products" / "tiny").tag("first", "latest")
     status, body = await api("products", "tiny", "snapshots")
     assert status == 200 and body["role"] == "admin"
-    assert set(body["actions"]) == {"use", "diff", "load", "use_parameter", "verify", "delete_artifact", "tag", "build"}
+    assert set(body["actions"]) == {"use", "diff", "load", "use_parameter", "open_form", "verify", "delete_artifact",
+                                    "rerun", "save_result", "tag", "build"}
     [snapshot] = body["snapshots"]
     assert snapshot["rows"] == {"people": 5, "visits": snapshot["rows"]["visits"]} and snapshot["tags"] == ["first"]
     assert snapshot["short"] == snapshot["id"][:12] and snapshot["created"]
@@ -206,7 +207,7 @@ async def test_a_reader_gets_no_admin_actions_and_the_server_refuses_anyway(api,
     name = await add_remote(api, served_roles, "reader")
     status, body = await api("products", name, "snapshots")
     assert status == 200 and body["role"] == "reader" and body["snapshots"]
-    assert set(body["actions"]) == {"use", "diff", "load", "use_parameter"}
+    assert set(body["actions"]) == {"use", "diff", "load", "use_parameter", "open_form"}
     assert served_roles["reader"] not in json.dumps(body)
     refused = [
         await api("products", name, "snapshots", method="POST", body={}),

@@ -3,13 +3,13 @@
  * provenance (expandable); load into a variable, use as a parameter of the open form,
  * delete (asked first; never shown to a reader; the product decides).
  */
-import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { artifactsOf, ArtifactsModel } from '../artifacts';
 import { PanelModel } from '../model';
 import { fittingParameters } from '../sectionCode';
 import { IArtifactEntry } from '../types';
+import { RowAction, RowActions } from './RowAction';
 import { shortTime, useChanged } from './useSection';
 
 /** A provenance value as the narrow panel shows it (ids shortened; the title has all of it). */
@@ -68,7 +68,8 @@ function ArtifactRow(props: { model: ArtifactsModel; artifact: IArtifactEntry })
           title="Show the provenance"
           onClick={() => model.toggle(artifact.name)}
         >
-          {open ? '▾' : '▸'} <span className="jp-DataProduct-title">{artifact.name}</span>
+          <span aria-hidden="true">{open ? '▾' : '▸'}</span>
+          <span className="jp-DataProduct-title">{artifact.name}</span>
         </button>
         <div className="jp-DataProduct-meta">
           <span className={`jp-DataProduct-kind jp-mod-${artifact.kind}`}>{artifact.kind}</span>
@@ -84,41 +85,29 @@ function ArtifactRow(props: { model: ArtifactsModel; artifact: IArtifactEntry })
             <Provenance provenance={provenance} />
           </div>
         )}
-        <div className="jp-DataProduct-rowActions">
-          {model.can('load') && (
-            <Button
-              small
-              minimal
-              className="jp-DataProduct-load"
-              title="Load it into a variable of the notebook (%dataproduct load)"
-              onClick={() => void model.loadIntoVariable(artifact)}
-            >
-              load
-            </Button>
-          )}
-          {model.can('use_parameter') && artifact.kind === 'cohort' && (
-            <Button
-              small
-              minimal
-              className={`jp-DataProduct-useParameter${fits ? '' : ' jp-mod-nofit'}`}
-              title={fits ? 'Put @name into the open form' : 'Open a form with a cohort parameter first'}
-              onClick={() => model.useAsParameter(artifact)}
-            >
-              use as parameter
-            </Button>
-          )}
-          {model.can('delete_artifact') && (
-            <Button
-              small
-              minimal
-              className="jp-DataProduct-deleteArtifact"
-              title="Delete this artifact (asks first)"
-              onClick={() => void model.remove(artifact)}
-            >
-              delete
-            </Button>
-          )}
-        </div>
+        <RowActions>
+          <RowAction
+            allowed={model.can('load')}
+            label="load"
+            className="jp-DataProduct-load"
+            title="Load it into a variable of the notebook (%dataproduct load)"
+            onClick={() => model.loadIntoVariable(artifact)}
+          />
+          <RowAction
+            allowed={model.can('use_parameter') && artifact.kind === 'cohort'}
+            label="use as parameter"
+            className={`jp-DataProduct-useParameter${fits ? '' : ' jp-mod-nofit'}`}
+            title={fits ? 'Put @name into the open form' : 'Open a form with a cohort parameter first'}
+            onClick={() => model.useAsParameter(artifact)}
+          />
+          <RowAction
+            allowed={model.can('delete_artifact')}
+            label="delete"
+            className="jp-DataProduct-deleteArtifact"
+            title="Delete this artifact (asks first)"
+            onClick={() => model.remove(artifact)}
+          />
+        </RowActions>
       </div>
     </li>
   );

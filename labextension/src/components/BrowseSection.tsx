@@ -136,7 +136,7 @@ export function BrowseSection(props: { model: PanelModel; actions: IBrowseAction
           {model.browseError}
         </div>
       )}
-      <h3 className="jp-DataProduct-heading">Protocols</h3>
+      {!(model.browseError && model.protocols.length === 0) && <h3 className="jp-DataProduct-heading">Protocols</h3>}
       <ul className="jp-DataProduct-list" role="listbox" aria-label={`Protocols of ${entry.name}`}>
         {protocols.map(p => (
           <ProtocolRow

@@ -7,6 +7,7 @@ import { Button, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { CurrentNotebookModel, IKernelProduct } from '../currentNotebook';
+import { relativeToRoot, serverRoot } from '../serverPaths';
 import { useChanged } from './useSection';
 
 export interface ICurrentNotebookActions {
@@ -26,7 +27,9 @@ function ProductRow(props: { product: IKernelProduct }): JSX.Element {
           </span>
         )}
       </div>
-      <div className="jp-DataProduct-meta">{product.location}</div>
+      <div className="jp-DataProduct-meta jp-DataProduct-location" title={product.location}>
+        {relativeToRoot(product.location, serverRoot())}
+      </div>
       <div className="jp-DataProduct-meta">
         {product.pinned ? (
           <>
@@ -41,7 +44,7 @@ function ProductRow(props: { product: IKernelProduct }): JSX.Element {
 }
 
 const MESSAGES: Record<string, string> = {
-  'no-notebook': 'No notebook is active.',
+  'no-notebook': 'No notebook is active: open or select one to see which products its kernel has connected.',
   'no-kernel': 'This notebook has no running kernel.',
   unknown: 'Asking the kernel…',
   none: 'Its kernel has not loaded the magics: no data product connected (%load_ext jupyter_dataproduct, then %dataproduct connect).'
@@ -52,20 +55,24 @@ export function CurrentNotebookSection(props: { actions: ICurrentNotebookActions
   const status = model.status;
   return (
     <div className="jp-DataProduct-section jp-DataProduct-current">
-      <div className="jp-DataProduct-toolbar">
-        <span className="jp-DataProduct-title jp-DataProduct-currentNotebook">{model.notebook ?? '—'}</span>
-        {model.kernelName && <span className="jp-DataProduct-meta">{model.kernelName}</span>}
-        <Button
-          minimal
-          small
-          className="jp-DataProduct-iconButton"
-          aria-label="Ask the kernel again"
-          title="Ask the kernel again"
-          onClick={() => model.refresh()}
-        >
-          <refreshIcon.react tag="span" />
-        </Button>
-      </div>
+      {model.notebook && (
+        <div className="jp-DataProduct-toolbar">
+          <span className="jp-DataProduct-title jp-DataProduct-currentNotebook" title={model.notebook}>
+            {model.notebook}
+          </span>
+          {model.kernelName && <span className="jp-DataProduct-meta">{model.kernelName}</span>}
+          <Button
+            minimal
+            small
+            className="jp-DataProduct-iconButton"
+            aria-label="Ask the kernel again"
+            title="Ask the kernel again"
+            onClick={() => model.refresh()}
+          >
+            <refreshIcon.react tag="span" />
+          </Button>
+        </div>
+      )}
       {status !== 'connected' && <p className="jp-DataProduct-empty jp-DataProduct-currentStatus">{MESSAGES[status]}</p>}
       {status === 'connected' && model.products.length === 0 && (
         <p className="jp-DataProduct-empty jp-DataProduct-currentStatus">The magics are loaded; no product is connected yet.</p>

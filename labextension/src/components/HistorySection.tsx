@@ -2,13 +2,15 @@
  * The History section of the selected product: its runs, newest first (protocol and
  * version, snapshot, who, when, parameters), a page at a time. Each run can be re-run or
  * saved as an artifact (both write a `%dataproduct history` cell into the notebook) or
- * opened as a form pre-filled with its parameters.
+ * opened as a form pre-filled with its parameters. Re-run and save show only when the
+ * token's role allows them (an analyst or more: lab/roles.py).
  */
 import { Button, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { HistoryModel } from '../history';
 import { IHistoryEntry } from '../types';
+import { RowAction, RowActions } from './RowAction';
 import { useChanged } from './useSection';
 
 export interface IHistoryActions {
@@ -24,7 +26,6 @@ const SHORT = 12;
 const PLUGIN_RUN = 'plugin';
 const COMPACT_VALUE = 40;
 
-/** Re-render on every `changed` of the history model. */
 /** A recorded value as short text: cohorts by their text, long lists by their length. */
 export function valueText(value: unknown, compact: boolean): string {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -53,6 +54,7 @@ function when(iso: string): string {
 
 function HistoryRow(props: { entry: IHistoryEntry; actions: IHistoryActions }): JSX.Element {
   const { entry, actions } = props;
+  const history = actions.history;
   const [busy, setBusy] = React.useState(false);
   const names = Object.keys(entry.parameters);
   const compact = names.map(n => `${n}=${valueText(entry.parameters[n], true)}`).join(', ');
@@ -95,40 +97,32 @@ function HistoryRow(props: { entry: IHistoryEntry; actions: IHistoryActions }): 
           </dl>
         </details>
       )}
-      <div className="jp-DataProduct-actions">
-        <Button
-          small
-          minimal
+      <RowActions>
+        <RowAction
+          allowed={history.can('rerun')}
+          label="re-run"
           className="jp-DataProduct-rerun"
           disabled={busy}
           onClick={act(actions.rerun)}
           title={`Insert and run %dataproduct history --rerun ${entry.id}`}
-        >
-          Re-run
-        </Button>
-        <Button
-          small
-          minimal
+        />
+        <RowAction
+          allowed={history.can('save_result')}
+          label="save…"
           className="jp-DataProduct-historySave"
           disabled={busy}
           onClick={act(actions.save)}
           title="Save this run's result as an artifact (a %dataproduct history --save cell)"
-        >
-          Save…
-        </Button>
-        {entry.version !== PLUGIN_RUN && (
-          <Button
-            small
-            minimal
-            className="jp-DataProduct-historyForm"
-            disabled={busy}
-            onClick={act(actions.openForm)}
-            title="Open the protocol's form with these parameters"
-          >
-            Open form
-          </Button>
-        )}
-      </div>
+        />
+        <RowAction
+          allowed={history.can('open_form') && entry.version !== PLUGIN_RUN}
+          label="open form"
+          className="jp-DataProduct-historyForm"
+          disabled={busy}
+          onClick={act(actions.openForm)}
+          title="Open the protocol's form with these parameters"
+        />
+      </RowActions>
     </li>
   );
 }
@@ -146,7 +140,14 @@ export function HistorySection(props: { actions: IHistoryActions }): JSX.Element
         </div>
       )}
       {!history.error && !history.loading && history.entries.length === 0 && (
-        <p className="jp-DataProduct-empty">No runs of {history.product} yet.</p>
+        <p className="jp-DataProduct-empty">
+          No runs of {history.product} yet: run a protocol from the form (or %dataproduct run) and it is listed here.
+        </p>
+      )}
+      {history.allowed.length > 0 && !history.can('rerun') && (
+        <p className="jp-DataProduct-meta jp-DataProduct-historyRole" title="What the product's token may do">
+          {history.role} token: re-running or saving a run needs an analyst token.
+        </p>
       )}
       <ul className="jp-DataProduct-list" aria-label={`Runs of ${history.product}, newest first`}>
         {history.entries.map(entry => (

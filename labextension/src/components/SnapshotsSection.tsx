@@ -9,6 +9,7 @@ import React from 'react';
 import { PanelModel } from '../model';
 import { snapshotsOf, SnapshotsModel } from '../snapshots';
 import { ISnapshotEntry } from '../types';
+import { RowAction, RowActions } from './RowAction';
 import { shortTime, useChanged } from './useSection';
 
 function rowsText(rows: Record<string, number>): string {
@@ -89,35 +90,29 @@ function SnapshotRow(props: { model: SnapshotsModel; snapshot: ISnapshotEntry; p
           {shortTime(snapshot.created)} · {rowsText(snapshot.rows)}
         </div>
         <VerifyAnswer model={model} id={snapshot.id} />
-        <div className="jp-DataProduct-rowActions">
-          {model.can('use') && (
-            <Button
-              small
-              minimal
-              className="jp-DataProduct-use"
-              title="Pin the notebook to this snapshot (%dataproduct snapshot use)"
-              onClick={() => void model.use(snapshot)}
-            >
-              use
-            </Button>
-          )}
-          {model.can('tag') && (
-            <Button small minimal className="jp-DataProduct-tagButton" title="Tag this snapshot" onClick={() => void model.tag(snapshot)}>
-              tag
-            </Button>
-          )}
-          {model.can('verify') && (
-            <Button
-              small
-              minimal
-              className="jp-DataProduct-verify"
-              title="Re-hash every file of this snapshot"
-              onClick={() => void model.verify(snapshot)}
-            >
-              verify
-            </Button>
-          )}
-        </div>
+        <RowActions>
+          <RowAction
+            allowed={model.can('use')}
+            label="use"
+            className="jp-DataProduct-use"
+            title="Pin the notebook to this snapshot (%dataproduct snapshot use)"
+            onClick={() => model.use(snapshot)}
+          />
+          <RowAction
+            allowed={model.can('tag')}
+            label="tag"
+            className="jp-DataProduct-tagButton"
+            title="Tag this snapshot"
+            onClick={() => model.tag(snapshot)}
+          />
+          <RowAction
+            allowed={model.can('verify')}
+            label="verify"
+            className="jp-DataProduct-verify"
+            title="Re-hash every file of this snapshot"
+            onClick={() => model.verify(snapshot)}
+          />
+        </RowActions>
       </div>
     </li>
   );
@@ -184,9 +179,11 @@ export function SnapshotsSection(props: { model: PanelModel }): JSX.Element {
             Diff {model.picked.length}/2
           </Button>
         )}
-        <span className="jp-DataProduct-meta jp-DataProduct-role" title="What the product's token may do">
-          {model.role}
-        </span>
+        {model.allowed.length > 0 && (
+          <span className="jp-DataProduct-meta jp-DataProduct-role" title="What the product's token may do">
+            {model.role}
+          </span>
+        )}
         {model.loading && <span className="jp-DataProduct-meta">loading…</span>}
       </div>
       <BuildBar model={model} />
@@ -196,7 +193,11 @@ export function SnapshotsSection(props: { model: PanelModel }): JSX.Element {
         </div>
       )}
       {!model.error && !model.loading && model.snapshots.length === 0 && (
-        <p className="jp-DataProduct-empty">No snapshot yet{model.can('build') ? ': build one.' : '.'}</p>
+        <p className="jp-DataProduct-empty">
+          {model.can('build')
+            ? 'No snapshot yet: build one (Build reads the sources into a new snapshot).'
+            : "No snapshot yet: building one needs an admin of the product's server."}
+        </p>
       )}
       <ul className="jp-DataProduct-list" aria-label={`Snapshots of ${model.product}`}>
         {model.snapshots.map(s => (
