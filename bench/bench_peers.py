@@ -399,19 +399,24 @@ def serving_section(synthetic: Product, actg: Product, folder: Path, repeat: int
 
 
 def _extracts(product: Product, url: str, token: str, ds_base: str, repeat: int) -> list[dict]:
-    from jupyter_dataproduct.client.remote import RemoteTransport
+    from jupyter_dataproduct.client.remote import DEFAULT_COMPRESSION, RemoteTransport
 
     remote = RemoteTransport(url, token, timeout=None)
     frame_url = f"{url.rsplit('/', 1)[0]}/api/products/{remote.name}/entities/patients/frame"
     headers = {"Authorization": f"Bearer {token}"}
     n = product.snapshot().scan("patients").select(pl.len()).collect().item()
+    plain = RemoteTransport(url, token, timeout=None, compression="none")  # what a client that cannot decompress gets
     remote.frame("patients", None, None, "latest", None)  # starts the server's Arrow cache
-    wait_for_cache(product.path)
+    wait_for_cache(product.path)  # the codec the client asks for by default
+    plain.frame("patients", None, None, "latest", None)
+    wait_for_cache(product.path, "none")
 
     def ours(fmt: str):
         def read() -> pl.DataFrame:
             if fmt == "arrow":
                 return remote.frame("patients", None, None, "latest", None)
+            if fmt == "arrow plain":
+                return plain.frame("patients", None, None, "latest", None)
             body = httpx.get(frame_url, params={"format": fmt}, headers=headers, timeout=None).content
             return pl.read_csv(io.BytesIO(body)) if fmt == "csv" else pl.read_json(io.BytesIO(body))
         return read
@@ -428,14 +433,16 @@ def _extracts(product: Product, url: str, token: str, ds_base: str, repeat: int)
         return read
 
     times = {"local": best_of(repeat, lambda: product.frame("patients").collect())[0]}
-    for name, function in [("ours arrow", ours("arrow")), ("ours csv", ours("csv")), ("ours json", ours("json")),
+    for name, function in [("ours arrow", ours("arrow")), ("ours arrow plain", ours("arrow plain")), ("ours csv", ours("csv")), ("ours json", ours("json")),
                            ("datasette csv", datasette("csv")), ("datasette json", datasette("json"))]:
         elapsed, frame = best_of(repeat, function)
         assert frame.height == n, (name, frame.height, n)
         times[name] = elapsed
     label = f"extract {n:,} rows x 27 columns to a polars frame"
-    return [row(f"{label}: our remote Arrow vs our local frame().collect()", times["ours arrow"], times["local"],
-                "local read, same process"),
+    return [row(f"{label}: our remote Arrow ({DEFAULT_COMPRESSION} buffers) vs our local frame().collect()",
+                times["ours arrow"], times["local"], "local read, same process"),
+            row(f"{label}: our remote Arrow (plain IPC) vs our local frame().collect()", times["ours arrow plain"],
+                times["local"], "local read, same process"),
             row(f"{label}: our Arrow vs Datasette CSV (streamed)", times["ours arrow"], times["datasette csv"],
                 "Datasette .csv?_stream=on"),
             row(f"{label}: our CSV vs Datasette CSV", times["ours csv"], times["datasette csv"],
