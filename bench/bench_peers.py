@@ -301,12 +301,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 SERVER_CPU: dict[str, float] = {}  # the last call_rate's server CPU ms per call, by label
+CLIENT_CPU: dict[str, float] = {}  # the benchmark's own CPU ms per call (its client threads), by label
 
 
 def call_rate(make_call, threads: int, seconds: float, server: int | None = None, label: str = "") -> float:
     stop = time.perf_counter() + seconds
     counts = [0] * threads
     cpu_before = cpu_seconds(server) if server else 0.0
+    client_before = time.process_time()  # this process: the client threads alone while they run
 
     def loop(i: int) -> None:
         call = make_call()
@@ -319,6 +321,7 @@ def call_rate(make_call, threads: int, seconds: float, server: int | None = None
         list(pool.map(loop, range(threads)))
     if server and label:
         SERVER_CPU[label] = 1000 * (cpu_seconds(server) - cpu_before) / max(1, sum(counts))
+        CLIENT_CPU[label] = 1000 * (time.process_time() - client_before) / max(1, sum(counts))
     return sum(counts) / (time.perf_counter() - started)
 
 
@@ -342,21 +345,28 @@ def serving_section(synthetic: Product, actg: Product, folder: Path, repeat: int
         responders = dict(mine.tables["response"].select(pl.col("arms").cast(pl.String), "responders").iter_rows())
         assert responders == {r["arms"]: r["responders"] for r in theirs}, (responders, theirs)
 
+        # The same client both ways: an httpx.Client per thread, a JSON body parsed per answer.
+        # Our answer's tables stay base64 Arrow here, as Datasette's rows stay JSON; what our
+        # own client adds (decoding the tables into polars frames) is measured apart below.
         def ours_call(vary: bool = False):
             def make():
-                transport, n = RemoteTransport(f"{ours_base}/actg175", tokens[actg.path]), iter(range(10**9))
+                client = httpx.Client(headers={"Authorization": f"Bearer {tokens[actg.path]}"}, timeout=60)
+                url, n = f"{ours_base}/api/products/actg175/protocols/cd4_response/run", iter(range(10**9))
                 # vary: a new threshold every call (0-1000, as the protocol allows), so the server's
                 # memo of results rarely holds the answer and nearly every call runs in a worker
-                return lambda: transport.run("cd4_response", {"threshold": next(n) * 7 % 1001 if vary else 50},
-                                             "latest")
+                return lambda: client.post(url, json={"threshold": next(n) * 7 % 1001 if vary else 50}).json()
             return make
+
+        def remote_call():
+            transport = RemoteTransport(f"{ours_base}/actg175", tokens[actg.path])
+            return lambda: transport.run("cd4_response", {"threshold": 50}, "latest")
 
         def datasette_call(vary: bool = False):
             def make():
-                client, n = httpx.Client(), iter(range(10**9))
+                client, n = httpx.Client(timeout=60), iter(range(10**9))
                 return lambda: client.get(f"{ds_base}/cd4_response.json",
                                           params={"threshold": next(n) * 7 % 1001 if vary else 50,
-                                                  "_shape": "array"}).raise_for_status()
+                                                  "_shape": "array"}).json()
             return make
 
         call_rate(ours_call(True), clients, 1.0)  # starts every run worker (not part of any rate)
@@ -367,16 +377,20 @@ def serving_section(synthetic: Product, actg: Product, folder: Path, repeat: int
             rates[f"{threads}v"] = (call_rate(ours_call(True), threads, seconds, server.pid, f"ours {threads}v"),
                                     call_rate(datasette_call(True), threads, seconds, datasette.pid,
                                               f"datasette {threads}v"))
+            rates[f"{threads}r"] = (call_rate(remote_call, threads, seconds, server.pid, f"ours {threads}r"),
+                                    rates[threads][1])
         rows = []
         for key, (o, d) in rates.items():
-            t = int(str(key).rstrip("v"))
-            what = ("a new threshold every call (runs)" if str(key).endswith("v")
-                    else "the same call again (our server answers from its memo of results)")
+            t = int(str(key).rstrip("vr"))
+            what = {"v": "a new threshold every call (runs)",
+                    "r": "the same call again, ours through RemoteTransport.run (tables decoded to polars)"}.get(
+                str(key)[-1], "the same call again (our server answers from its memo of results)")
             rows.append(row(f"small calls/s, {t} client{'s' if t > 1 else ''}, cd4_response vs canned query, {what}",
                             o, d, "Datasette canned query", unit="/s"))
         cpu = {k: round(v, 2) for k, v in SERVER_CPU.items()}  # server CPU ms per call (workers included)
+        client_cpu = {k: round(v, 2) for k, v in CLIENT_CPU.items()}  # the benchmark's client threads
         rows += _extracts(synthetic, f"{ours_base}/actg_synthetic", tokens[synthetic.path], ds_base, repeat)
-        return {"rows": rows, "server_cpu_ms_per_call": cpu,
+        return {"rows": rows, "server_cpu_ms_per_call": cpu, "client_cpu_ms_per_call": client_cpu,
                 "checked": "cd4_response responders per arm equal to the canned query's"}
     finally:
         for process in (server, datasette):
@@ -385,19 +399,24 @@ def serving_section(synthetic: Product, actg: Product, folder: Path, repeat: int
 
 
 def _extracts(product: Product, url: str, token: str, ds_base: str, repeat: int) -> list[dict]:
-    from jupyter_dataproduct.client.remote import RemoteTransport
+    from jupyter_dataproduct.client.remote import DEFAULT_COMPRESSION, RemoteTransport
 
     remote = RemoteTransport(url, token, timeout=None)
     frame_url = f"{url.rsplit('/', 1)[0]}/api/products/{remote.name}/entities/patients/frame"
     headers = {"Authorization": f"Bearer {token}"}
     n = product.snapshot().scan("patients").select(pl.len()).collect().item()
+    plain = RemoteTransport(url, token, timeout=None, compression="none")  # what a client that cannot decompress gets
     remote.frame("patients", None, None, "latest", None)  # starts the server's Arrow cache
-    wait_for_cache(product.path)
+    wait_for_cache(product.path)  # the codec the client asks for by default
+    plain.frame("patients", None, None, "latest", None)
+    wait_for_cache(product.path, "none")
 
     def ours(fmt: str):
         def read() -> pl.DataFrame:
             if fmt == "arrow":
                 return remote.frame("patients", None, None, "latest", None)
+            if fmt == "arrow plain":
+                return plain.frame("patients", None, None, "latest", None)
             body = httpx.get(frame_url, params={"format": fmt}, headers=headers, timeout=None).content
             return pl.read_csv(io.BytesIO(body)) if fmt == "csv" else pl.read_json(io.BytesIO(body))
         return read
@@ -414,14 +433,16 @@ def _extracts(product: Product, url: str, token: str, ds_base: str, repeat: int)
         return read
 
     times = {"local": best_of(repeat, lambda: product.frame("patients").collect())[0]}
-    for name, function in [("ours arrow", ours("arrow")), ("ours csv", ours("csv")), ("ours json", ours("json")),
+    for name, function in [("ours arrow", ours("arrow")), ("ours arrow plain", ours("arrow plain")), ("ours csv", ours("csv")), ("ours json", ours("json")),
                            ("datasette csv", datasette("csv")), ("datasette json", datasette("json"))]:
         elapsed, frame = best_of(repeat, function)
         assert frame.height == n, (name, frame.height, n)
         times[name] = elapsed
     label = f"extract {n:,} rows x 27 columns to a polars frame"
-    return [row(f"{label}: our remote Arrow vs our local frame().collect()", times["ours arrow"], times["local"],
-                "local read, same process"),
+    return [row(f"{label}: our remote Arrow ({DEFAULT_COMPRESSION} buffers) vs our local frame().collect()",
+                times["ours arrow"], times["local"], "local read, same process"),
+            row(f"{label}: our remote Arrow (plain IPC) vs our local frame().collect()", times["ours arrow plain"],
+                times["local"], "local read, same process"),
             row(f"{label}: our Arrow vs Datasette CSV (streamed)", times["ours arrow"], times["datasette csv"],
                 "Datasette .csv?_stream=on"),
             row(f"{label}: our CSV vs Datasette CSV", times["ours csv"], times["datasette csv"],

@@ -11,7 +11,9 @@ the same run:
   thread writes the Arrow cache file beside it), warm (``remote_arrow_s``: sent from the cache file) and against a second
   server run with ``--no-arrow-cache`` (``remote_arrow_uncached_s``: Parquet decoded per
   request); ``remote_arrow_drain_s`` is the warm Arrow body read and dropped (server and
-  transport, without the client's decoding); JSON reads
+  transport, without the client's decoding). Each Arrow figure is given per IPC buffer
+  codec the client asks for (``--codecs``, default ``none,lz4,zstd``: ``remote_arrow_s[lz4]``),
+  with the bytes on the wire and the ratio to the local read; JSON reads
   at most ``--json-rows`` rows (10M rows of JSON is ~4 GB of text), compared with the same
   rows read locally;
 - small protocol calls (``cd4_response`` on the ACTG 175 example) per second: local,
@@ -34,6 +36,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import polars as pl
@@ -41,7 +44,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import EXAMPLE, write_product  # noqa: E402
 
-from jupyter_dataproduct.client.remote import RemoteTransport  # noqa: E402
+from jupyter_dataproduct.client.remote import DEFAULT_COMPRESSION, RemoteTransport  # noqa: E402
 from jupyter_dataproduct.core.product import Product  # noqa: E402
 from jupyter_dataproduct.server.tokens import TokenStore  # noqa: E402
 
@@ -78,48 +81,76 @@ def start_server(paths: list[Path], port: int, *options: str) -> subprocess.Pope
     raise RuntimeError("the server did not start")
 
 
-def wait_for_cache(product: Path, timeout: float = 600) -> None:
-    """Until the server's background thread has published the entity's Arrow cache file."""
+def wait_for_cache(product: Path, codec: str = DEFAULT_COMPRESSION, timeout: float = 600) -> None:
+    """Until the server's background thread has published the entity's Arrow cache file for ``codec``."""
     deadline = time.monotonic() + timeout
     cache = product / ".dataproduct" / "arrow-cache"
-    while not (list(cache.rglob("patients-*.json")) and not list(cache.rglob("*.tmp"))):
+    pattern = "patients-" + "?" * 64 + ("" if codec == "none" else f".{codec}") + ".json"
+    while not (list(cache.rglob(pattern)) and not list(cache.rglob("*.tmp"))):
         if time.monotonic() > deadline:
             raise RuntimeError("the server did not build its Arrow cache")
         time.sleep(0.1)
 
 
-def frames(url: str, uncached_url: str, token: str, path: Path, repeat: int, json_rows: int) -> dict[str, object]:
+def frames(url: str, uncached_url: str, token: str, path: Path, repeat: int, json_rows: int,
+           codecs: list[str], skip_calls: bool = False) -> dict[str, object]:
     product = Product.open(path)
     local_s, local = best_of(repeat, lambda: product.frame("patients").collect())
     size = local.estimated_size() / MB
-    remote = RemoteTransport(url, token, timeout=None)
-    # Uncached first: the client's first 1 GB costs page faults on a fresh VM, which would
-    # otherwise be charged to whichever read comes first.
-    uncached = RemoteTransport(uncached_url, token, timeout=None)
-    uncached_s, received = best_of(repeat, lambda: uncached.frame("patients", None, None, "latest", None))
-    assert received.equals(local)
-    del received
-    cold_s, received = best_of(1, lambda: remote.frame("patients", None, None, "latest", None))  # starts the cache
-    assert received.equals(local)
-    del received
-    wait_for_cache(path)  # built by a server thread beside that first read
-    arrow_s, received = best_of(repeat, lambda: remote.frame("patients", None, None, "latest", None))
-    assert received.equals(local)
-    del received
-    wire = {}
+    frame_path = f"/api/products/{Path(urlsplit(url).path).name}/entities/patients/frame"
+    figures: dict[str, object] = {}
+    wire: dict[str, float] = {}
+    remotes = {codec: RemoteTransport(url, token, timeout=None, compression=codec) for codec in codecs}
+    for codec, remote in remotes.items():
+        # Uncached first: the client's first 1 GB costs page faults on a fresh VM, which would
+        # otherwise be charged to whichever read comes first.
+        with RemoteTransport(uncached_url, token, timeout=None, compression=codec) as uncached:
+            uncached_s, received = best_of(repeat, lambda: uncached.frame("patients", None, None, "latest", None))
+        assert received.equals(local)
+        del received
+        cold_s, received = best_of(1, lambda: remote.frame("patients", None, None, "latest", None))  # starts the cache
+        assert received.equals(local)
+        del received
+        wait_for_cache(path, codec)  # built by a server thread beside that first read
+        figures.update({f"remote_arrow_cold_s[{codec}]": round(cold_s, 3),
+                        f"remote_arrow_uncached_s[{codec}]": round(uncached_s, 3)})
+    # Warm reads round-robin with the local one (local, none, lz4, zstd, local, ...), so all
+    # see the same machine; best of ``repeat`` each.
+    warm: dict[str, list[float]] = {"local": [], **{codec: [] for codec in codecs}}
+    for _ in range(repeat):
+        warm["local"].append(best_of(1, lambda: product.frame("patients").collect())[0])
+        for codec, remote in remotes.items():
+            elapsed, received = best_of(1, lambda: remote.frame("patients", None, None, "latest", None))
+            assert received.equals(local)
+            del received
+            warm[codec].append(elapsed)
+    local_s = min(local_s, *warm["local"])
+    for codec, remote in remotes.items():
+        def arrow_bytes() -> int:
+            with httpx.stream("GET", f"{url.rsplit('/', 1)[0]}{frame_path}", params={"compression": codec},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=None) as response:
+                assert response.headers["x-dataproduct-compression"] == codec
+                return sum(len(c) for c in response.iter_raw())
 
-    def arrow_bytes() -> int:
-        with httpx.stream("GET", f"{url.rsplit('/', 1)[0]}/api/products/{remote.name}/entities/patients/frame",
-                          headers={"Authorization": f"Bearer {token}"}, timeout=None) as response:
-            return sum(len(c) for c in response.iter_raw())
-
-    drain_s, wire_bytes = best_of(repeat, arrow_bytes)  # server + transport alone: the body read and dropped
-    wire["arrow"] = wire_bytes / MB
+        drain_s, wire_bytes = best_of(repeat, arrow_bytes)  # server + transport alone: the body read and dropped
+        wire[codec] = wire_bytes / MB
+        arrow_s = min(warm[codec])
+        cold_s, uncached_s = figures[f"remote_arrow_cold_s[{codec}]"], figures[f"remote_arrow_uncached_s[{codec}]"]
+        figures.update({
+            f"remote_arrow_s[{codec}]": round(arrow_s, 3), f"remote_arrow_MB/s[{codec}]": round(size / arrow_s),
+            f"remote_arrow_wire_MB[{codec}]": round(wire[codec], 1),
+            f"remote_arrow_drain_s[{codec}]": round(drain_s, 3),
+            f"arrow_vs_local[{codec}]": f"{arrow_s / local_s:.2f}x",
+            f"arrow_cold_vs_local[{codec}]": f"{cold_s / local_s:.2f}x",  # type: ignore[operator]
+            f"arrow_uncached_vs_local[{codec}]": f"{uncached_s / local_s:.2f}x",  # type: ignore[operator]
+        })
+        remote.close()
+    arrow_s = min(v for k, v in figures.items() if k.startswith("remote_arrow_s["))
     subset_s, subset = best_of(repeat, lambda: product.frame("patients", limit=json_rows).collect())
     subset_size = subset.estimated_size() / MB
 
     def json_read() -> pl.DataFrame:
-        response = httpx.get(f"{url.rsplit('/', 1)[0]}/api/products/{remote.name}/entities/patients/frame",
+        response = httpx.get(f"{url.rsplit('/', 1)[0]}{frame_path}",
                              params={"format": "json", "limit": json_rows},
                              headers={"Authorization": f"Bearer {token}"}, timeout=None)
         wire["json"] = len(response.content) / MB
@@ -130,12 +161,7 @@ def frames(url: str, uncached_url: str, token: str, path: Path, repeat: int, jso
     return {
         "rows": local.height, "frame_MB": round(size, 1),
         "local_s": round(local_s, 3), "local_MB/s": round(size / local_s),
-        "remote_arrow_cold_s": round(cold_s, 3), "remote_arrow_uncached_s": round(uncached_s, 3),
-        "remote_arrow_s": round(arrow_s, 3), "remote_arrow_MB/s": round(size / arrow_s),
-        "remote_arrow_wire_MB": round(wire["arrow"], 1),
-        "remote_arrow_drain_s": round(drain_s, 3),
-        "arrow_vs_local": f"{arrow_s / local_s:.2f}x", "arrow_cold_vs_local": f"{cold_s / local_s:.2f}x",
-        "arrow_uncached_vs_local": f"{uncached_s / local_s:.2f}x",
+        **figures,
         "json_rows": subset.height, "local_subset_MB/s": round(subset_size / subset_s),
         "remote_json_s": round(json_s, 3), "remote_json_MB/s": round(subset_size / json_s, 1),
         "remote_json_wire_MB": round(wire["json"], 1),
@@ -176,7 +202,8 @@ def calls(url: str, token: str, path: Path, clients: int, seconds: float) -> dic
             "remote_1_vs_local": f"{local / one:.2f}x slower", f"remote_{clients}_vs_1": f"{many / one:.2f}x"}
 
 
-def run(rows: int, repeat: int, clients: int, json_rows: int, seconds: float, folder: Path) -> dict[str, object]:
+def run(rows: int, repeat: int, clients: int, json_rows: int, seconds: float, folder: Path,
+        codecs: list[str], skip_calls: bool = False) -> dict[str, object]:
     started = time.perf_counter()
     synthetic = write_product(folder / "synthetic", rows)
     Product.open(synthetic).build()
@@ -192,8 +219,9 @@ def run(rows: int, repeat: int, clients: int, json_rows: int, seconds: float, fo
         base = f"http://127.0.0.1:{port}"
         report = {"cpus": os.cpu_count(), "prepare_s": round(prepared, 1)}
         report["frames"] = frames(f"{base}/actg_synthetic", f"http://127.0.0.1:{uncached_port}/actg_synthetic",
-                                  tokens[synthetic], synthetic, repeat, json_rows)
-        report["calls"] = calls(f"{base}/actg175", tokens[actg], actg, clients, seconds)
+                                  tokens[synthetic], synthetic, repeat, json_rows, codecs)
+        if not skip_calls:
+            report["calls"] = calls(f"{base}/actg175", tokens[actg], actg, clients, seconds)
         return report
     finally:
         for process in (server, uncached):
@@ -208,10 +236,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--json-rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="Duration of each calls/s measurement.")
+    parser.add_argument("--codecs", default="none,lz4,zstd",
+                        help="Arrow IPC buffer codecs the client asks for, each measured (none: plain).")
+    parser.add_argument("--skip-calls", action="store_true", help="Measure the frames only.")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as folder:
-        report = run(args.rows, args.repeat, args.clients, args.json_rows, args.seconds, Path(folder))
+        report = run(args.rows, args.repeat, args.clients, args.json_rows, args.seconds, Path(folder),
+                     [c.strip() for c in args.codecs.split(",") if c.strip()], args.skip_calls)
     if args.json:
         print(json.dumps(report, indent=2))
         return

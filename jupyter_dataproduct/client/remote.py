@@ -6,7 +6,10 @@ operation is one request, payloads follow :mod:`jupyter_dataproduct.contract.wir
 arrive as an Arrow IPC stream read batch by batch, and errors come back as the very
 :class:`~jupyter_dataproduct.core.errors.DataProductError` subclasses the server raised.
 
-The token comes from the ``token`` argument or ``$DATAPRODUCT_TOKEN``.
+The token comes from the ``token`` argument or ``$DATAPRODUCT_TOKEN``. ``compression``
+(default ``"lz4"``) lists the Arrow IPC buffer codecs frames may come in, best first
+(``"zstd"`` for slow networks: 4-5x fewer bytes, slower to decode; ``"none"``: plain);
+pyarrow decompresses them, and a server that does not compress sends plain IPC.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..contract import wire
 from ..contract.transport import Transport
 
 TOKEN_ENV = "DATAPRODUCT_TOKEN"
+DEFAULT_COMPRESSION = "lz4"  # loopback and LAN: LZ4 decodes fastest; see bench/README.md
 API = "/api/products"
 HISTORY_PAGE = 500  # entries per request when the whole history is asked for
 
@@ -42,7 +46,8 @@ class RemoteTransport(Transport):
     server serves exactly one)."""
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float | None = 300.0,
-                 verify: bool | str = True, headers: dict[str, str] | None = None, transport: Any = None) -> None:
+                 verify: bool | str = True, headers: dict[str, str] | None = None, transport: Any = None,
+                 compression: str = DEFAULT_COMPRESSION) -> None:
         try:
             import httpx
         except ImportError:
@@ -50,6 +55,12 @@ class RemoteTransport(Transport):
                 'Remote products need httpx: pip install "jupyter-dataproduct[remote]".'
             ) from None
         self._httpx = httpx
+        try:
+            self._compression = ",".join(wire.parse_compression(compression))
+        except (ValueError, AttributeError):
+            raise ParameterError(f"compression lists codecs among {', '.join(wire.ARROW_CODECS)}, best first "
+                                 f"(e.g. 'zstd,lz4'), not {str(compression)[:50]!r}.",
+                                 details={"parameter": "compression", "allowed": list(wire.ARROW_CODECS)}) from None
         root, name = _split_url(url)
         token = token or os.environ.get(TOKEN_ENV)
         all_headers = {"User-Agent": "jupyter-dataproduct", **(headers or {})}
@@ -170,8 +181,8 @@ class RemoteTransport(Transport):
         import pyarrow as pa
 
         body = {"where": where, "columns": columns, "snapshot": snapshot, "limit": limit}
-        with self._stream("POST", f"/entities/{_seg(entity)}/frame", json=body,
-                          headers={"Accept": wire.ARROW_STREAM}) as response:
+        with self._stream("POST", f"/entities/{_seg(entity)}/frame", json=body, headers={"Accept": wire.ARROW_STREAM},
+                          params={wire.COMPRESSION_PARAM: self._compression}) as response:
             # The body as it arrives (no decoding layer unless the server compressed it), copied
             # once, message by message, into the Arrow buffers the frame keeps.
             chunks = response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()

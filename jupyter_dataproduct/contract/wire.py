@@ -15,7 +15,12 @@ carries ``"records": [{...}, ...]`` instead of ``data``. Result tables are small
 
 **Frames** (``.../entities/{entity}/frame``) are a raw Arrow IPC stream
 (``application/vnd.apache.arrow.stream``), one record batch per chunk of rows, or CSV,
-JSON (an array of row objects) or NDJSON on request.
+JSON (an array of row objects) or NDJSON on request. An Arrow frame's buffers may be
+compressed with one of the IPC format's codecs (``lz4``, ``zstd``) when, and only when, the
+request names it: ``?compression=lz4,zstd,none`` lists what the client can read, best
+first; the answer's ``X-Dataproduct-Compression`` header says what was used (``none``:
+plain IPC, which every Arrow reader can read, apache-arrow JS included). Without the
+parameter the stream is plain.
 
 Floats that are not finite travel as the JS/Python literals ``NaN``/``Infinity`` in JSON
 (Python's ``json`` reads them); in Arrow they are plain IEEE values.
@@ -39,6 +44,23 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
+
+COMPRESSION_PARAM = "compression"
+COMPRESSION_HEADER = "X-Dataproduct-Compression"
+ARROW_CODECS = ("lz4", "zstd", "none")  # "none": plain IPC
+
+
+def parse_compression(text: str | None) -> list[str]:
+    """The codecs a ``compression`` value lists, best first (``["none"]`` when absent); a
+    :class:`ValueError` naming the allowed ones for anything else."""
+    if text is None or not text.strip():
+        return ["none"]
+    codecs = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [codec for codec in codecs if codec not in ARROW_CODECS]
+    if unknown or not codecs:
+        raise ValueError(f"compression lists codecs among {', '.join(ARROW_CODECS)} (best first, comma-separated), "
+                         f"not {text[:50]!r}.")
+    return codecs
 
 
 def json_default(value: Any) -> Any:

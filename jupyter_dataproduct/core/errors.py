@@ -107,10 +107,15 @@ class ProtocolNotFoundError(DataProductError):
 
 
 class PluginError(DataProductError):
-    """A plugin raised or returned something the engine cannot use."""
+    """A plugin raised or returned something the engine cannot use.
+
+    422, not 500: the request was understood and the server is healthy; it is the product's
+    plugin that could not answer these parameters (an empty cohort for a model, say), and
+    the message names the plugin and the line. A client must never see a 5xx for its input.
+    """
 
     code = "plugin_error"
-    http_status = 500
+    http_status = 422
 
 
 class ArtifactError(DataProductError):

@@ -7,7 +7,9 @@ JSON) are stored once per content (``results/<sha256>/``,
 so a run repeated a thousand times costs one copy) when they are small (``STORE_BYTES``);
 a larger result is not stored, and its provenance re-runs to the identical result.
 Entries and results appear by atomic rename, so a reader or a full disk never meets a torn
-one; :meth:`History.prune` keeps the history to a count or an age.
+one; :meth:`History.prune` keeps the history to a count or an age. A recorded entry is
+durable when :meth:`History.record` returns: its line in the journal is synced, one sync for
+all the entries recorded at about the same time (:mod:`.history_journal`).
 
 Ids start with the UTC time of the run, so the file names sort as the runs happened and a
 page of the listing reads only the entries it shows.
@@ -34,6 +36,7 @@ import polars as pl
 
 from .disk import reporting_full_disk
 from .errors import DataProductError, ParameterError
+from .history_journal import Journal
 from .result import Result
 from .snapshot import exclusive_lock, now_iso, write_atomically
 
@@ -75,11 +78,15 @@ class History:
         self.root = Path(root)
         self.entries_dir = self.root / "entries"
         self.results_dir = self.root / "results"
+        self.journal = Journal(self.root, self.entries_dir)
         self._migrated = False
+        self._recovered = False
 
     # -- writing -------------------------------------------------------------------------
 
     def record(self, result: Result) -> HistoryEntry:
+        """Record a run; returns once its entry is visible and durable (see :mod:`.history_journal`)."""
+        self._ready()
         when = now_iso()
         entry_id = when.replace(":", "").replace("-", "").replace(".", "")[:18] + "-" + uuid.uuid4().hex[:8]
         with reporting_full_disk("the history entry of this run"):
@@ -90,8 +97,10 @@ class History:
                     "id": entry_id, "when": when, "who": current_user(), "provenance": result.provenance,
                     "stored": digest is not None, "result": digest, "summary": result.summary()["tables"],
                 }
-                write_atomically(self.entries_dir / (entry_id + _ENTRY_SUFFIX),
-                                 json.dumps(entry, separators=(",", ":"), default=str))
+                text = json.dumps(entry, separators=(",", ":"), default=str)
+                _write_unsynced(self.entries_dir / (entry_id + _ENTRY_SUFFIX), text)
+                sequence = self.journal.append(json.loads(text))
+        self.journal.wait_durable(sequence)
         return self._entry(entry)
 
     def record_again(self, entry_id: str) -> HistoryEntry | None:
@@ -99,6 +108,7 @@ class History:
         entry ``entry_id``: a server answering an identical call on an immutable snapshot from
         memory still records who asked for what. None when that entry or its stored result is
         gone (pruned): the caller then runs for real."""
+        self._ready()
         try:
             earlier = json.loads((self.entries_dir / (entry_id + _ENTRY_SUFFIX)).read_text())
         except (OSError, ValueError):
@@ -110,18 +120,22 @@ class History:
         new_id = when.replace(":", "").replace("-", "").replace(".", "")[:18] + "-" + uuid.uuid4().hex[:8]
         entry = {**earlier, "id": new_id, "when": when, "who": current_user()}
         target = self.entries_dir / (new_id + _ENTRY_SUFFIX)
-        # Written and synced beside its place first (a dot file: no reader lists it), so the
-        # lock that keeps prune away is held only for the check and the rename.
+        # Written beside its place first (a dot file: no reader lists it), so the lock that
+        # keeps prune away is held only for the check, the rename and the journal line.
         hidden = self.entries_dir / f".{new_id}.tmp"
         with reporting_full_disk("the history entry of this run"):
             try:
-                write_atomically(hidden, json.dumps(entry, separators=(",", ":"), default=str))
+                hidden.write_text(json.dumps(entry, separators=(",", ":"), default=str))
                 with exclusive_lock(self.root / ".lock"):
                     if not (self.results_dir / digest).is_dir():
+                        hidden.unlink()
                         return None
                     os.replace(hidden, target)
-            finally:
+                    sequence = self.journal.append(entry)
+            except BaseException:
                 hidden.unlink(missing_ok=True)
+                raise
+        self.journal.wait_durable(sequence)
         return self._entry(entry)
 
     def is_stored(self, entry_id: str) -> bool:
@@ -163,8 +177,7 @@ class History:
             raise ParameterError("Prune how much? Give --keep or --older-than (keep=N / older_than=timedelta).")
         if keep is not None and keep < 0:
             raise ParameterError(f"keep must be 0 or more, not {keep}.")
-        if not self._migrated:
-            self._migrate_legacy()  # before the lock below: migrating takes it too
+        self._ready()  # before the lock below: migrating and recovering take it too
         if not self.entries_dir.is_dir():
             return 0
         with exclusive_lock(self.root / ".lock"):
@@ -175,6 +188,7 @@ class History:
                 doomed |= {n for n in names if _time_of(n) <= cutoff}
             for name in doomed:
                 (self.entries_dir / name).unlink(missing_ok=True)
+            self.journal.forget({name.removesuffix(_ENTRY_SUFFIX) for name in doomed})
             used = {self._read(n).result for n in names if n not in doomed}
             if self.results_dir.is_dir():
                 for folder in self.results_dir.iterdir():
@@ -207,10 +221,20 @@ class History:
             return None
         return _load_result(folder, entry.provenance)
 
-    def _names(self) -> list[str]:
-        """Entry file names, newest first."""
+    def _ready(self) -> None:
+        """Once per process: entries of older versions moved, entries a system crash lost restored."""
         if not self._migrated:
             self._migrate_legacy()
+        if not self._recovered:
+            self._recovered = True
+            if self.journal.needs_recovery():
+                with exclusive_lock(self.root / ".lock"):
+                    self.journal.recover(lambda entry: write_atomically(
+                        self.entries_dir / (entry["id"] + _ENTRY_SUFFIX), json.dumps(entry, separators=(",", ":"))))
+
+    def _names(self) -> list[str]:
+        """Entry file names, newest first."""
+        self._ready()
         if not self.entries_dir.is_dir():
             return []
         return sorted((n for n in os.listdir(self.entries_dir) if n.endswith(_ENTRY_SUFFIX) and not n.startswith(".")),
@@ -268,6 +292,18 @@ def _load_result(folder: Path, provenance: dict[str, Any]) -> Result:
     values = {name: values[name] for name in payload.get("value_order", values)}
     charts = {name: charts[name] for name in payload.get("chart_order", charts)}
     return Result(provenance=dict(provenance), tables=tables, values=values, charts=charts)
+
+
+def _write_unsynced(path: Path, text: str) -> None:
+    """Write a small file so readers see all of it or nothing (a temporary file renamed into place).
+    Not synced: the history journal makes the entry durable (see :mod:`.history_journal`)."""
+    hidden = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        hidden.write_text(text)
+        os.replace(hidden, path)
+    except BaseException:
+        hidden.unlink(missing_ok=True)
+        raise
 
 
 def _time_of(name: str) -> datetime:

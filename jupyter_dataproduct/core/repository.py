@@ -1,13 +1,19 @@
 """The product repository's code: plugins (built-in, .py/.R/.ipynb files, notebook session) and protocols.
 
 Everything is re-read when a file in ``plugins/`` or ``protocols/`` changes (name, size or
-modification time), so a long-lived product object never runs stale code.
+modification time), so a long-lived product object never runs stale code. Inside
+:func:`checked_once` (a server's request) the files are looked at once, at the first use:
+one request sees one version of the code, and pays for one look, not one per lookup.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Iterator
 
 from . import builtins
 from .errors import PluginError, ProtocolNotFoundError
@@ -18,9 +24,37 @@ from .protocol import LoadedProtocol, ProtocolCatalog, load_protocols
 PLUGIN_SUFFIXES = (".py", ".R", ".r", ".ipynb")
 
 
+# Within a checked_once() block: (id of the repository, "plugins" or "protocols") already looked at.
+_checked: ContextVar[set[tuple[int, str]] | None] = ContextVar("dataproduct_code_checked", default=None)
+
+
+@contextlib.contextmanager
+def checked_once() -> Iterator[None]:
+    """Inside this block, each repository checks its plugin and protocol files for changes at
+    the first use only (a server wraps each request in it)."""
+    reset = _checked.set(set())
+    try:
+        yield
+    finally:
+        _checked.reset(reset)
+
+
+def _already_checked(repository: "Repository", what: str) -> bool:
+    """True when ``what`` was checked earlier in this checked_once() block (and marks it checked)."""
+    seen = _checked.get()
+    if seen is None:
+        return False
+    key = (id(repository), what)
+    if key in seen:
+        return True
+    seen.add(key)
+    return False
+
+
 class Repository:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._resolved_root = root.resolve()
         self._builtins = {spec.name: spec for spec in specs_in_module(builtins, builtin=True)}
         self._session: dict[str, PluginSpec] = {}
         self._file_plugins: dict[str, PluginSpec] = {}
@@ -70,9 +104,11 @@ class Repository:
         return self.root / manifest.plugins
 
     def _reload_plugins(self, manifest: Manifest) -> None:
+        if _already_checked(self, "plugins") and self._plugins_stamp is not None:
+            return
         folder = self._plugins_dir(manifest)
         inside = self._inside(folder)
-        files = sorted(p for p in folder.glob("*") if p.suffix in PLUGIN_SUFFIXES) if inside and folder.is_dir() else []
+        files = _files(folder, PLUGIN_SUFFIXES) if inside else []
         stamp = _stamp(files) + str(inside)
         if stamp == self._plugins_stamp:
             return
@@ -103,9 +139,11 @@ class Repository:
 
     def protocols(self, manifest: Manifest) -> ProtocolCatalog:
         plugins = self.plugins(manifest)
+        if _already_checked(self, "protocols") and self._catalog is not None and self._catalog_stamp is not None:
+            return self._catalog
         folder = self.root / manifest.protocols
         inside = self._inside(folder)
-        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if inside and folder.is_dir() else []
+        files = _files(folder, (".yaml", ".yml")) if inside else []
         stamp = _stamp([*files, self.root / "dataproduct.yaml"]) + str(inside)
         if self._catalog is None or stamp != self._catalog_stamp:
             if inside:
@@ -129,7 +167,7 @@ class Repository:
 
     def _inside(self, folder: Path) -> bool:
         """A symlink may not bring code or protocols in from outside the product folder."""
-        return folder.resolve().is_relative_to(self.root.resolve())
+        return folder.resolve().is_relative_to(self._resolved_root)
 
 
 def _outside(folder: Path) -> str:
@@ -148,11 +186,21 @@ def _load_plugin_file(file: Path, prefix: str) -> list[PluginSpec]:
     return load_r_plugins(file)
 
 
+def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The files in ``folder`` (not below) whose names end with one of ``suffixes``, sorted."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(suffixes) and e.name not in suffixes)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [folder / name for name in names]
+
+
 def _stamp(files: list[Path]) -> str:
     parts = []
     for file in files:
         try:
-            stat = file.stat()
+            stat = os.stat(file)
         except FileNotFoundError:
             continue
         parts.append(f"{file}:{stat.st_mtime_ns}:{stat.st_size}")

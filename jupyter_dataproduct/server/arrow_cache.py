@@ -7,6 +7,12 @@ same stream into a file in the product's store::
 
     arrow-cache/<snapshot id>/<entity>-<sha256 of the entity's Parquet file>.arrows
     arrow-cache/<snapshot id>/<entity>-<sha256 of the entity's Parquet file>.json   size, sha256
+    arrow-cache/<snapshot id>/<entity>-<sha256 ...>.lz4.arrows (and .lz4.json)       buffers LZ4-compressed
+    arrow-cache/<snapshot id>/<entity>-<sha256 ...>.zstd.arrows (and .zstd.json)     buffers ZSTD-compressed
+
+One file per codec a client asked for (``?compression=``): plain IPC for clients that
+cannot decompress (apache-arrow JS, old clients), compressed for those that can, each
+built the first time it is asked for.
 
 Later requests send that file as it is (no decoding, no encoding) with a
 ``Content-Length``. Snapshots never change, so nothing is ever invalidated; the Parquet
@@ -64,18 +70,19 @@ class ArrowCache:
         self._hashing = threading.Lock()
         self._building: set[Path] = set()  # files a thread of this process is building
 
-    def paths(self, snapshot: Snapshot, entity: str) -> tuple[Path, Path, Path]:
-        """The stream file, its sidecar and its lock file."""
-        stem = f"{entity}-{snapshot.entities[entity]['sha256']}"
+    def paths(self, snapshot: Snapshot, entity: str, codec: str = "none") -> tuple[Path, Path, Path]:
+        """The stream file, its sidecar and its lock file (``codec``: the IPC buffer compression)."""
+        stem = f"{entity}-{snapshot.entities[entity]['sha256']}" + ("" if codec == "none" else f".{codec}")
         folder = self.root / snapshot.id
         return folder / (stem + SUFFIX), folder / (stem + ".json"), folder / (stem + ".lock")
 
-    def open(self, snapshot: Snapshot, entity: str) -> CachedEntity | None:
-        """The entity's stream file, open and checked; None when absent or not intact."""
-        data, sidecar, _ = self.paths(snapshot, entity)
-        return self.open_checked(data, sidecar, snapshot.entities[entity]["sha256"])
+    def open(self, snapshot: Snapshot, entity: str, codec: str = "none") -> CachedEntity | None:
+        """The entity's stream file for ``codec``, open and checked; None when absent or not intact."""
+        data, sidecar, _ = self.paths(snapshot, entity, codec)
+        return self.open_checked(data, sidecar, snapshot.entities[entity]["sha256"], codec)
 
-    def open_checked(self, data: Path, sidecar: Path, source_sha256: str, hash_unknown: bool = True) -> CachedEntity | None:
+    def open_checked(self, data: Path, sidecar: Path, source_sha256: str, codec: str = "none",
+                     hash_unknown: bool = True) -> CachedEntity | None:
         """``data`` open, if intact; ``hash_unknown=False``: only if this process has hashed it already."""
         try:
             meta = json.loads(sidecar.read_text())
@@ -83,15 +90,17 @@ class ArrowCache:
         except (OSError, ValueError):
             return None
         try:
-            if self._intact(data, handle, meta, source_sha256, hash_unknown):
+            if self._intact(data, handle, meta, source_sha256, codec, hash_unknown):
                 return CachedEntity(data, handle, meta["size"])
         except (OSError, ValueError, KeyError, TypeError):
             pass
         handle.close()
         return None
 
-    def _intact(self, path: Path, handle: BinaryIO, meta: Any, source_sha256: str, hash_unknown: bool) -> bool:
+    def _intact(self, path: Path, handle: BinaryIO, meta: Any, source_sha256: str, codec: str, hash_unknown: bool) -> bool:
         if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or meta.get("source_sha256") != source_sha256:
+            return False
+        if meta.get("compression", "none") != codec:  # files before compression existed are plain
             return False
         stat = os.fstat(handle.fileno())
         if stat.st_size != meta["size"] or stat.st_size < len(_EOS):
@@ -120,11 +129,11 @@ class ArrowCache:
         handle.seek(0)
         return known[1] == meta["sha256"]
 
-    def writer(self, snapshot: Snapshot, entity: str) -> "CacheWriter":
-        return CacheWriter(self, snapshot, entity)
+    def writer(self, snapshot: Snapshot, entity: str, codec: str = "none") -> "CacheWriter":
+        return CacheWriter(self, snapshot, entity, codec)
 
-    def build_later(self, snapshot: Snapshot, entity: str, encode: Callable[[Any], Any]) -> None:
-        """Build the entity's file in a background thread, once per process at a time.
+    def build_later(self, snapshot: Snapshot, entity: str, encode: Callable[[Any], Any], codec: str = "none") -> None:
+        """Build the entity's ``codec`` file in a background thread, once per process at a time.
 
         ``encode(writer)`` must return an iterator of the entity's Arrow stream chunks that
         feeds ``writer`` and commits it at the end (a :class:`~.streams.FrameStream` with
@@ -132,7 +141,7 @@ class ArrowCache:
         the uncached speed, instead of paying for hashing and writing; a client leaving
         does not stop the build.
         """
-        data, _, _ = self.paths(snapshot, entity)
+        data, _, _ = self.paths(snapshot, entity, codec)
         with self._mutex:
             if data in self._building:
                 return
@@ -140,7 +149,7 @@ class ArrowCache:
 
         def build() -> None:
             try:
-                for _ in encode(self.writer(snapshot, entity)):
+                for _ in encode(self.writer(snapshot, entity, codec)):
                     pass
             except Exception:  # the cache is an optimisation: a failed build only means no file
                 pass
@@ -165,12 +174,13 @@ class CacheWriter:
     building the same file, this one just streams.
     """
 
-    def __init__(self, cache: ArrowCache, snapshot: Snapshot, entity: str) -> None:
+    def __init__(self, cache: ArrowCache, snapshot: Snapshot, entity: str, codec: str = "none") -> None:
         self.cache = cache
         self.source_sha256 = snapshot.entities[entity]["sha256"]
         self.snapshot_id = snapshot.id
         self.entity = entity
-        self.data, self.sidecar, self.lock_path = cache.paths(snapshot, entity)
+        self.codec = codec
+        self.data, self.sidecar, self.lock_path = cache.paths(snapshot, entity, codec)
         self._lock: BinaryIO | None = None
         self._file: BinaryIO | None = None
         self._tmp: Path | None = None
@@ -225,7 +235,7 @@ class CacheWriter:
 
     def _published(self) -> bool:
         """Whether an intact file is in place (built by another request while this one started)."""
-        cached = self.cache.open_checked(self.data, self.sidecar, self.source_sha256, hash_unknown=False)
+        cached = self.cache.open_checked(self.data, self.sidecar, self.source_sha256, self.codec, hash_unknown=False)
         if cached is None:
             return False
         cached.close()
@@ -247,7 +257,7 @@ class CacheWriter:
             self.cache._remember(self.data, digest)
             write_atomically(self.sidecar, json.dumps({
                 "format": CACHE_FORMAT, "snapshot": self.snapshot_id, "entity": self.entity,
-                "source_sha256": self.source_sha256, "size": self._size, "sha256": digest,
+                "source_sha256": self.source_sha256, "compression": self.codec, "size": self._size, "sha256": digest,
             }, indent=2) + "\n")
             return True
         except OSError:

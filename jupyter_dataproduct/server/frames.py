@@ -3,7 +3,10 @@
 ``GET .../entities/{entity}/frame?where=age >= 40&columns=pidnum,age&limit=100`` or
 ``POST`` the same as a JSON body (``where`` may then be a condition tree). The answer
 streams as Arrow IPC (default), CSV, JSON or NDJSON (``?format=`` or the Accept header);
-the header ``X-Dataproduct-Snapshot`` names the snapshot read. A whole entity as Arrow
+the header ``X-Dataproduct-Snapshot`` names the snapshot read. ``?compression=lz4,zstd``
+(the codecs the client reads, best first; GET and POST) has an Arrow frame's buffers
+compressed with the first; ``X-Dataproduct-Compression`` says which (``none`` without the
+parameter, so clients that never ask - apache-arrow JS - get plain IPC). A whole entity as Arrow
 (no ``where``, ``columns``, ``join`` or ``limit``) is sent from the store's Arrow cache
 (:mod:`.arrow_cache`) with a ``Content-Length``; the first such request starts building it.
 """
@@ -20,7 +23,7 @@ from .auth import Call, endpoint
 from ..contract.errors import BadRequestError
 from .requests import expect_object, field, query_int, query_text, read_json, string_list
 from .streams import CHUNK_ROWS, ClosingStreamingResponse, FrameStream, body, file_body, negotiate
-from ..contract.wire import ARROW_STREAM
+from ..contract.wire import ARROW_CODECS, ARROW_STREAM, COMPRESSION_HEADER, COMPRESSION_PARAM, parse_compression
 
 
 @endpoint("reader")
@@ -28,6 +31,7 @@ async def frame(call: Call) -> Response:
     request = call.request
     entity = request.path_params["entity"]
     fmt = negotiate(request)
+    codec = _compression(request, fmt)
     if request.method == "POST":
         spec = expect_object(await read_json(request, required=False, default={}))
         where: Any = field(spec, "where", (str, dict))
@@ -51,20 +55,38 @@ async def frame(call: Call) -> Response:
         pinned = call.product.snapshot(snapshot)
         lazy = call.product.frame(entity, where, columns, join=join, snapshot=pinned.id, limit=limit)
         if cache is None:
-            return pinned.id, FrameStream(lazy, fmt, chunk_rows).open()
-        cached = cache.open(pinned, entity)
+            return pinned.id, FrameStream(lazy, fmt, chunk_rows, compression=codec).open()
+        cached = cache.open(pinned, entity, codec)
         if cached is not None:
             return pinned.id, cached
         # This request streams at the uncached speed; a thread writes the file for the next ones.
-        cache.build_later(pinned, entity, lambda writer: FrameStream(lazy, fmt, chunk_rows, tee=writer).open().chunks())
-        return pinned.id, FrameStream(lazy, fmt, chunk_rows).open()
+        cache.build_later(pinned, entity, lambda writer: FrameStream(lazy, fmt, chunk_rows, tee=writer,
+                                                                     compression=codec).open().chunks(), codec)
+        return pinned.id, FrameStream(lazy, fmt, chunk_rows, compression=codec).open()
 
     snapshot_id, stream = await run_in_threadpool(start)
     headers = {"X-Dataproduct-Snapshot": snapshot_id, "Cache-Control": "no-store"}
+    if fmt == "arrow":
+        headers[COMPRESSION_HEADER] = codec
     if isinstance(stream, FrameStream):
         return ClosingStreamingResponse(body(stream), media_type=stream.media_type, headers=headers)
     headers["Content-Length"] = str(stream.size)
     return ClosingStreamingResponse(file_body(stream.handle, stream.size), media_type=ARROW_STREAM, headers=headers)
+
+
+def _compression(request: Any, fmt: str) -> str:
+    """The codec for the Arrow buffers: the first the client lists (all three are supported)."""
+    text = request.query_params.get(COMPRESSION_PARAM)
+    try:
+        codecs = parse_compression(text)
+    except ValueError as exc:
+        raise BadRequestError(str(exc), details={"parameter": COMPRESSION_PARAM, "allowed": list(ARROW_CODECS)}) from None
+    if fmt != "arrow":  # text formats are never compressed: fine if the client accepts that
+        if "none" not in codecs:
+            raise BadRequestError(f"compression applies to Arrow frames only, not {fmt}; add none to accept {fmt} as it is.",
+                                  details={"parameter": COMPRESSION_PARAM, "format": fmt})
+        return "none"
+    return codecs[0]
 
 
 def _split(text: str | None) -> list[str] | None:

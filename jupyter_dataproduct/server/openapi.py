@@ -146,11 +146,16 @@ def openapi(names: list[str] | None = None,
         "application/x-ndjson": {"schema": {"type": "string"}},
     }
     frame_response = {"200": {"description": "The rows, streamed batch by batch (Arrow IPC by default).",
-                              "headers": {"X-Dataproduct-Snapshot": {"schema": {"type": "string"}, "description": "Snapshot id read."}},
+                              "headers": {"X-Dataproduct-Snapshot": {"schema": {"type": "string"}, "description": "Snapshot id read."},
+                                          "X-Dataproduct-Compression": {
+                                              "schema": {"type": "string", "enum": ["none", "lz4", "zstd"]},
+                                              "description": "Arrow frames: the IPC buffer codec used (none: plain)."}},
                               "content": frame_formats}}
     frame_query = [
         _query("format", "arrow (default), csv, json or ndjson; else the Accept header decides.",
                {"type": "string", "enum": ["arrow", "csv", "json", "ndjson"]}),
+        _query("compression", "Arrow only: the IPC buffer codecs the client reads, best first (lz4, zstd, none; "
+               "comma-separated); the first is used. Absent: plain IPC, which every Arrow reader reads."),
     ]
     p = "/api/products/{name}"
     paths: dict[str, Any] = {

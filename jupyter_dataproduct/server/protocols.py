@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.engine import PLUGIN_VERSION
+from ..core.repository import checked_once
 from .auth import Call, endpoint
 from ..contract.errors import BadRequestError, PluginNotFoundError, SourceNotSharedError
 from .requests import expect_object, query_text, read_json, tables_format
@@ -40,12 +41,13 @@ async def run_protocol(call: Call) -> Response:
     ref = call.request.path_params["ref"]
     parameters, snapshot, tables = await _run_inputs(call, ref, "The parameters")
 
-    def work() -> dict[str, Any]:
+    def work() -> dict[str, Any] | bytes:
         memo = getattr(call.request.app.state, "result_memo", None)
-        key = memo_key(memo, call.product, ref, parameters, snapshot)
-        remembered = memo.answer(call.product, key) if key is not None else None
+        with checked_once():  # the key looks at the protocol three times: one look at the files
+            key = memo_key(memo, call.product, ref, parameters, snapshot)
+        remembered = memo.answer(call.product, key, tables) if key is not None else None
         if remembered is not None:  # the same run on the same snapshot and code: no worker needed
-            return encode_result(remembered, tables)
+            return remembered  # the JSON document, encoded
         result = run_in_budget(call, "run", ref, parameters, snapshot=snapshot)
         if key is not None:
             memo.remember(call.product, key, result)

@@ -15,9 +15,12 @@ stores (small ones) are kept, at most ``max_entries`` of them, least recently us
 out; anything unusual (a pruned history entry, a key that cannot be made) falls back to a
 real run.
 
-Tables are kept as Arrow IPC bytes and read into a new frame for every answer: a polars
-frame used from several threads at once can deadlock (one thread holds the frame's lock
-while waiting for the GIL, another holds the GIL while waiting for that lock).
+Tables are kept as Arrow IPC bytes, never as shared polars frames: a polars frame used from
+several threads at once can deadlock (one thread holds the frame's lock while waiting for
+the GIL, another holds the GIL while waiting for that lock). An answer is sent as the JSON
+document a run gives, byte for byte: everything but the provenance (values, charts, tables
+as base64 Arrow or JSON rows) is encoded once per tables format and kept, so an answer
+encodes only its provenance (which names its own history entry).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 import polars as pl
 
+from ..contract.wire import dumps, encode_result
 from ..core.errors import DataProductError
 from ..core.parameters import bound_to_json
 from ..core.result import Result
@@ -48,6 +52,16 @@ class _Kept:
         self.tables = {name: _ipc(frame) for name, frame in result.tables.items()}
         self.values = json.loads(json.dumps(result.values, default=str))
         self.charts = json.loads(json.dumps(result.charts, default=str))
+        self._rest: dict[str, bytes] = {}  # by tables format: the document after its provenance
+
+    def body(self, history_id: str, tables: str) -> bytes:
+        """The answer's JSON document (as ``encode_result`` of :meth:`result` gives it), recorded as
+        history entry ``history_id``."""
+        rest = self._rest.get(tables)
+        if rest is None:  # two threads may both encode it once: equal bytes either way
+            encoded = encode_result(self.result(history_id), tables)
+            rest = self._rest[tables] = dumps({k: v for k, v in encoded.items() if k != "provenance"})[1:]
+        return b'{"provenance":' + dumps({**self.provenance, "history_id": history_id}) + b"," + rest
 
     def result(self, history_id: str) -> Result:
         """A fresh Result (new frames) recorded as history entry ``history_id``."""
@@ -78,9 +92,10 @@ class ResultMemo:
         return (str(product.path), str(product.store.root), pinned.id, spec.name, str(spec.version), values,
                 str(plugins_stamp), str(catalog_stamp))
 
-    def answer(self, product: Any, key: Key) -> Result | None:
-        """The earlier result for ``key``, recorded in the history as a run of the current
-        user; None when there is none (or its history entry is gone)."""
+    def answer(self, product: Any, key: Key, tables: str = "arrow") -> bytes | None:
+        """The earlier result for ``key`` as the JSON document a run answers (``tables``: "arrow"
+        or "json"), recorded in the history as a run of the current user; None when there is
+        none (or its history entry is gone)."""
         with self._lock:
             found = self._results.get(key)
             if found is not None:
@@ -95,7 +110,7 @@ class ResultMemo:
             self.misses += 1
             return None
         self.hits += 1
-        return found.result(entry.id)
+        return found.body(entry.id, tables)
 
     def remember(self, product: Any, key: Key, result: Result) -> None:
         """Keep ``result`` of a run for ``key`` if the history stored it (small enough)."""

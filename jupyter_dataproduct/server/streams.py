@@ -108,8 +108,10 @@ class _Sink:
 class FrameStream:
     """One frame on its way out: ``open()`` (blocking) then iterate the encoded chunks."""
 
-    def __init__(self, lazy: pl.LazyFrame, fmt: str, chunk_rows: int = CHUNK_ROWS, tee: Any = None) -> None:
+    def __init__(self, lazy: pl.LazyFrame, fmt: str, chunk_rows: int = CHUNK_ROWS, tee: Any = None,
+                 compression: str = "none") -> None:
         self.lazy = lazy
+        self.compression = compression  # Arrow only: the IPC buffer codec (lz4, zstd) or none
         self.tee = tee  # a CacheWriter: gets every chunk; committed only when the stream ran to its end
         self.format = fmt
         self.media_type = FORMATS[fmt]
@@ -155,17 +157,18 @@ class FrameStream:
         sink = _Sink()
         writer: pa.ipc.RecordBatchStreamWriter | None = None
         schema: pa.Schema | None = None
+        options = pa.ipc.IpcWriteOptions(compression=None if self.compression == "none" else self.compression)
         for batch in self.batches():
             table = batch.to_arrow()
             if writer is None:
                 schema = table.schema
-                writer = pa.ipc.new_stream(sink, schema)
+                writer = pa.ipc.new_stream(sink, schema, options=options)
             elif not table.schema.equals(schema):
                 table = table.cast(schema)
             writer.write_table(table)
             yield sink.take()
         if writer is None:  # no rows: the schema alone
-            writer = pa.ipc.new_stream(sink, pl.DataFrame(schema=self._schema).to_arrow().schema)
+            writer = pa.ipc.new_stream(sink, pl.DataFrame(schema=self._schema).to_arrow().schema, options=options)
         writer.close()
         self.complete = True
         yield sink.take()

@@ -131,6 +131,24 @@ def test_errors_never_show_the_servers_folders(http, headers, served_dirs):
     assert str(served_dirs["actg175"]) not in response.text and "<actg175>" in response.text
 
 
+def test_a_plugin_raising_on_the_callers_input_is_422_naming_the_plugin(http, headers, served_dirs):
+    # The fuzzer found one: an empty cohort made the example's R Cox model stop(). The
+    # server is healthy and the input was understood; it is never a 5xx.
+    plugin = served_dirs["actg175"] / "plugins" / "raises_tmp.py"
+    plugin.write_text("from jupyter_dataproduct import plugin\n\n"
+                      "@plugin()\n"
+                      "def raises_tmp(patients, limit: int = 1) -> dict:\n"
+                      "    raise ValueError(f'too many patients for a limit of {limit}')\n")
+    try:
+        response = http.post(f"{P}/plugins/raises_tmp/run", json={"limit": 1}, headers=headers["analyst"])
+    finally:
+        plugin.unlink()
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "plugin_error"
+    assert "raises_tmp" in error["message"] and "limit of 1" in error["message"] and "line 5" in error["message"]
+
+
 def test_build_streams_progress_for_admins(http, headers):
     response = http.post(f"{P}/snapshots", json={"force": False}, headers={**headers["admin"], "Accept": "application/x-ndjson"})
     lines = [json.loads(line) for line in response.text.splitlines()]

@@ -1,7 +1,9 @@
 """The server's Arrow cache of whole entities (``<store>/arrow-cache``).
 
 Each test serves its own copy of the synthetic 200,000-patient product (built once by the
-session fixture), so the cache files seen are the ones these requests made.
+session fixture), so the cache files seen are the ones these requests made. Tests taking
+``codec`` run for the plain file (``none``: what a client that never asks for compression,
+such as apache-arrow JS, gets) and for the LZ4 and ZSTD files.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from jupyter_dataproduct.core.product import Product
 from jupyter_dataproduct.server import create_app
 
 FRAME = "/api/products/actg_synthetic/entities/patients/frame"
+CODECS = ["none", "lz4", "zstd"]
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +79,9 @@ def auth(tokens) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['synthetic_reader']}"}
 
 
-def _read(server: ServerThread, tokens, **kwargs) -> pl.DataFrame:
-    with RemoteTransport(f"{server.url}/actg_synthetic", tokens["synthetic_reader"], timeout=60) as remote:
+def _read(server: ServerThread, tokens, codec: str = "none", **kwargs) -> pl.DataFrame:
+    with RemoteTransport(f"{server.url}/actg_synthetic", tokens["synthetic_reader"], timeout=60,
+                         compression=codec) as remote:
         return remote.frame("patients", kwargs.get("where"), kwargs.get("columns"), "latest", kwargs.get("limit"))
 
 
@@ -85,11 +89,17 @@ def _files(cache_dir: Path) -> list[Path]:
     return sorted(p for p in cache_dir.rglob("*") if p.is_file() and p.suffix != ".lock") if cache_dir.exists() else []
 
 
-def _cache_file(cache_dir: Path, timeout: float = 30) -> Path:
-    """The one cache file, once its background build has finished (file, sidecar, no temp)."""
+def _params(codec: str) -> dict[str, str]:
+    """The query of a client asking for ``codec``; a plain client asks for nothing."""
+    return {} if codec == "none" else {"compression": codec}
+
+
+def _cache_file(cache_dir: Path, codec: str = "none", timeout: float = 30) -> Path:
+    """The one cache file of ``codec``, once its background build has finished (file, sidecar, no temp)."""
+    pattern = "*-" + "?" * 64 + ("" if codec == "none" else f".{codec}") + ".arrows"
     deadline = time.monotonic() + timeout
     while True:
-        found = list(cache_dir.rglob("*.arrows")) if cache_dir.exists() else []
+        found = list(cache_dir.rglob(pattern)) if cache_dir.exists() else []
         building = list(cache_dir.rglob("*.tmp")) if cache_dir.exists() else []
         if len(found) == 1 and found[0].with_suffix(".json").exists() and not building:
             return found[0]
@@ -117,19 +127,21 @@ def _sidecar(data: Path) -> dict:
     return json.loads(data.with_suffix(".json").read_text())
 
 
-def test_the_cache_is_built_by_the_first_whole_read_and_then_reused(cached_server, tokens, auth, local, cache_dir):
-    assert _read(cached_server, tokens).equals(local)  # streamed from Parquet; the file is built beside it
-    data = _cache_file(cache_dir)
+@pytest.mark.parametrize("codec", CODECS)
+def test_the_cache_is_built_by_the_first_whole_read_and_then_reused(cached_server, tokens, auth, local, cache_dir, codec):
+    assert _read(cached_server, tokens, codec).equals(local)  # streamed from Parquet; the file is built beside it
+    data = _cache_file(cache_dir, codec)
     snapshot = Product.open(cache_dir.parent.parent).snapshot()
     assert data.parent.name == snapshot.id and snapshot.entities["patients"]["sha256"] in data.name
-    assert _sidecar(data)["size"] == data.stat().st_size
+    assert _sidecar(data)["size"] == data.stat().st_size and _sidecar(data)["compression"] == codec
     first = data.stat()
-    assert _read(cached_server, tokens).equals(local)  # sent from the file
-    response = httpx.get(cached_server.url + FRAME, headers=auth, timeout=60)
+    assert _read(cached_server, tokens, codec).equals(local)  # sent from the file
+    response = httpx.get(cached_server.url + FRAME, params=_params(codec), headers=auth, timeout=60)
     assert response.status_code == 200 and response.headers["content-type"] == "application/vnd.apache.arrow.stream"
     assert int(response.headers["content-length"]) == len(response.content) == first.st_size
     assert "transfer-encoding" not in response.headers
     assert response.headers["x-dataproduct-snapshot"] == snapshot.id
+    assert response.headers["x-dataproduct-compression"] == codec
     assert pl.read_ipc_stream(io.BytesIO(response.content)).equals(local)
     again = data.stat()
     assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
@@ -189,20 +201,22 @@ def _damage(data: Path, how: str) -> None:
             handle.write(bytes(b ^ 0xFF for b in chunk))
 
 
+@pytest.mark.parametrize("codec", CODECS)
 @pytest.mark.parametrize("how", ["truncated", "corrupted"])
-def test_a_damaged_cache_file_is_never_served_and_is_rebuilt(cached_server, tokens, auth, local, cache_dir, how):
-    assert _read(cached_server, tokens).equals(local)
-    data = _cache_file(cache_dir)
+def test_a_damaged_cache_file_is_never_served_and_is_rebuilt(cached_server, tokens, auth, local, cache_dir, how, codec):
+    assert _read(cached_server, tokens, codec).equals(local)
+    data = _cache_file(cache_dir, codec)
     good = _sidecar(data)
-    assert _read(cached_server, tokens).equals(local)  # verified and served
+    assert _read(cached_server, tokens, codec).equals(local)  # verified and served
     _damage(data, how)
     time.sleep(0.01)
-    response = httpx.get(cached_server.url + FRAME, headers=auth, timeout=60)
+    response = httpx.get(cached_server.url + FRAME, params=_params(codec), headers=auth, timeout=60)
     assert "content-length" not in response.headers  # streamed from Parquet, not from the damaged file
+    assert response.headers["x-dataproduct-compression"] == codec
     assert pl.read_ipc_stream(io.BytesIO(response.content)).equals(local)
     rebuilt = _rebuilt(data)  # in the background, while that read streamed from Parquet
     assert rebuilt["size"] == good["size"] and rebuilt["sha256"] == good["sha256"]
-    assert _read(cached_server, tokens).equals(local)
+    assert _read(cached_server, tokens, codec).equals(local)
 
 
 def test_a_missing_sidecar_means_no_cache(cached_server, tokens, local, cache_dir):
@@ -213,26 +227,28 @@ def test_a_missing_sidecar_means_no_cache(cached_server, tokens, local, cache_di
     assert _rebuilt(_cache_file(cache_dir))["size"] == data.stat().st_size  # rebuilt
 
 
-def test_clients_breaking_off_leave_the_server_and_the_cache_fine(cached_server, tokens, auth, local, cache_dir):
+@pytest.mark.parametrize("codec", CODECS)
+def test_clients_breaking_off_leave_the_server_and_the_cache_fine(cached_server, tokens, auth, local, cache_dir, codec):
     def break_off() -> None:
-        with httpx.Client(timeout=30) as client, client.stream("GET", cached_server.url + FRAME, headers=auth) as response:
+        with httpx.Client(timeout=30) as client, \
+                client.stream("GET", cached_server.url + FRAME, params=_params(codec), headers=auth) as response:
             assert response.status_code == 200
             received = 0
             for chunk in response.iter_raw():
                 received += len(chunk)
-                if received > 200_000:
+                if received > 100_000:
                     break
 
     break_off()  # during the first read: the client leaves, the background build goes on
-    data = _cache_file(cache_dir)
+    data = _cache_file(cache_dir, codec)
     assert _rebuilt(data)["size"] == data.stat().st_size  # complete and intact
-    assert _read(cached_server, tokens).equals(local)
+    assert _read(cached_server, tokens, codec).equals(local)
     stamp = data.stat().st_mtime_ns
     for _ in range(3):  # from the cache file
         break_off()
     time.sleep(0.3)
     assert httpx.get(cached_server.url + "/api/health").json()["status"] == "ok"
-    assert _read(cached_server, tokens).equals(local)
+    assert _read(cached_server, tokens, codec).equals(local)
     assert data.stat().st_mtime_ns == stamp and _files(cache_dir) == [data, data.with_suffix(".json")]
     assert threading.active_count() < 100
 

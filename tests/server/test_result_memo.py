@@ -69,6 +69,20 @@ def test_the_same_run_again_is_answered_from_memory_with_its_own_history_entry(m
     assert product.history.count() == 5
 
 
+def test_an_answer_from_memory_is_the_document_a_run_gives_in_both_table_formats(memo_server, headers):
+    http, app, _ = memo_server()
+    for tables, threshold in (("arrow", 60), ("json", 70)):
+        ran = http.post(RUN, params={"tables": tables}, json={"threshold": threshold}, headers=headers["analyst"])
+        answers = [http.post(RUN, params={"tables": tables}, json={"threshold": threshold}, headers=headers["analyst"])
+                   for _ in range(2)]  # the first encodes what it keeps, the second sends what was kept
+        for again in answers:
+            assert again.headers["content-type"] == ran.headers["content-type"] == "application/json"
+            assert without_history_id(again.json()) == without_history_id(ran.json())
+            entry = again.json()["provenance"]["history_id"]
+            assert again.text.replace(entry, "ID") == ran.text.replace(ran.json()["provenance"]["history_id"], "ID")
+    assert app.state.result_memo.hits == 4
+
+
 def test_edited_plugin_code_is_run_again(memo_server, headers):
     http, app, product = memo_server()
     before = http.post(RUN, json={}, headers=headers["analyst"]).json()

@@ -1,0 +1,186 @@
+"""Group commit of history entries: every entry recorded at once lands exactly once, each caller
+returns only after a sync that covers its entry, a failed sync is an error (not a hang), and
+the entries a system crash loses come back from the journal (pruned ones do not)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from jupyter_dataproduct.core import history_journal
+from jupyter_dataproduct.core.errors import DiskFullError
+from jupyter_dataproduct.core.history import History
+from jupyter_dataproduct.core.history_journal import HistoryNotDurableError, boot_id, read_journal
+from jupyter_dataproduct.core.product import Product
+
+PEOPLE = """\
+name: people
+version: 1.0.0
+parameters:
+  limit: {type: int, required: false}
+steps:
+  - {id: rows, query: people, with: {limit: $limit, order_by: [id]}}
+"""
+
+
+@pytest.fixture
+def product(tiny_dir, monkeypatch) -> Product:
+    monkeypatch.setenv("DATAPRODUCT_USER", "ada")
+    (tiny_dir / "protocols").mkdir()
+    (tiny_dir / "protocols" / "people.yaml").write_text(PEOPLE)
+    product = Product.open(tiny_dir)
+    product.build()
+    return product
+
+
+def crash_the_system(history: History) -> None:
+    """What a power cut leaves: journals of another boot (the page cache is gone)."""
+    for path in history.journal.files():
+        path.write_text(path.read_text().replace(boot_id(), "an-earlier-boot"))
+
+
+def test_many_callers_at_once_each_land_exactly_once_and_durably(product):
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    synced = []
+    real_sync = os.fdatasync
+
+    def counting_sync(fd):  # the system call itself, counted: fewer syncs than entries is the point
+        synced.append(fd)
+        real_sync(fd)
+
+    history_journal.os.fdatasync = counting_sync
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            entries = list(pool.map(lambda _: product.history.record_again(first), range(200)))
+    finally:
+        history_journal.os.fdatasync = real_sync
+    ids = [e.id for e in entries]
+    assert len(set(ids)) == 200
+    listed = [e.id for e in product.history.list()]
+    assert sorted(listed) == sorted(ids + [first]) and len(listed) == len(set(listed))
+    boot, journaled = read_journal(product.history.root / "journal.log")
+    assert boot == boot_id() and sorted(e["id"] for e in journaled) == sorted(ids + [first])
+    assert 1 <= len(synced) <= 200  # every caller waited for a sync; under contention they share one
+
+
+def test_a_caller_returns_only_after_a_sync_covering_its_entry(product):
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    gate, started = threading.Event(), threading.Event()
+    real_sync = os.fdatasync
+
+    def slow_sync(fd):
+        started.set()
+        gate.wait(30)
+        real_sync(fd)
+
+    history_journal.os.fdatasync = slow_sync
+    try:
+        done = []
+        caller = threading.Thread(target=lambda: done.append(product.history.record_again(first)))
+        caller.start()
+        assert started.wait(30)
+        caller.join(0.3)
+        assert caller.is_alive() and not done  # visible already, but not answered before the disk confirmed it
+        assert product.history.count() == 2
+        gate.set()
+        caller.join(30)
+        assert done and done[0] is not None
+    finally:
+        gate.set()
+        history_journal.os.fdatasync = real_sync
+
+
+def test_a_failing_sync_is_a_clear_error_not_a_hang_and_the_next_call_works(product):
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    real_sync = os.fdatasync
+
+    def broken_disk(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    history_journal.os.fdatasync = broken_disk
+    try:
+        with pytest.raises(HistoryNotDurableError, match="disk failed to store this run's history entry"):
+            product.history.record_again(first)
+        with pytest.raises(HistoryNotDurableError) as raised:
+            product.run("people", {"limit": 1})
+        assert raised.value.http_status == 503 and raised.value.code == "history_not_durable"
+    finally:
+        history_journal.os.fdatasync = real_sync
+    assert product.history.record_again(first) is not None
+
+
+def test_a_full_disk_while_syncing_is_the_disk_full_error(product):
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    real_sync = os.fdatasync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    history_journal.os.fdatasync = full
+    try:
+        with pytest.raises(DiskFullError, match="The disk is full"):
+            product.history.record_again(first)
+    finally:
+        history_journal.os.fdatasync = real_sync
+
+
+def test_entries_a_system_crash_lost_come_back_from_the_journal(product):
+    ids = [product.run("people", {"limit": n}).provenance["history_id"] for n in (1, 2, 3)]
+    entries = product.history.root / "entries"
+    wanted = {i: json.loads((entries / f"{i}.json").read_text()) for i in ids}
+    (entries / f"{ids[0]}.json").unlink()  # the rename never reached the disk
+    (entries / f"{ids[1]}.json").write_text("")  # the name did, the content did not
+    crash_the_system(product.history)
+    after = Product.open(product.path).history
+    assert [e.id for e in after.list()] == list(reversed(ids))
+    assert {i: json.loads((entries / f"{i}.json").read_text()) for i in ids} == wanted
+    assert not (after.root / "journal.log").exists() or read_journal(after.root / "journal.log")[0] == boot_id()
+
+
+def test_a_torn_last_line_is_left_out(product):
+    product.run("people", {"limit": 1})
+    journal = product.history.root / "journal.log"
+    with open(journal, "ab") as handle:
+        handle.write(b'{"id":"20990101T0000000')  # the crash came while this line was written
+    crash_the_system(product.history)
+    assert Product.open(product.path).history.count() == 1
+
+
+def test_pruned_entries_do_not_come_back_after_a_crash(product):
+    ids = [product.run("people", {"limit": n}).provenance["history_id"] for n in (1, 2, 3)]
+    product.history.prune(keep=1)
+    assert [e["id"] for e in read_journal(product.history.root / "journal.log")[1]] == [ids[-1]]
+    crash_the_system(product.history)
+    assert [e.id for e in Product.open(product.path).history.list()] == [ids[-1]]
+
+
+def test_a_long_journal_is_rotated_into_segments_that_prune_drops(product, monkeypatch):
+    monkeypatch.setattr(history_journal, "ROTATE_BYTES", 2_000)
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    ids = [product.history.record_again(first).id for _ in range(12)]
+    journal = product.history.journal
+    assert len(journal.files()) > 2 and journal.files()[-1] == journal.path
+    journaled = [e["id"] for path in journal.files() for e in read_journal(path)[1]]
+    assert journaled == [first, *ids]  # in the order recorded, each once
+    assert all(read_journal(path)[0] == boot_id() for path in journal.files())
+    product.history.prune(keep=2)
+    assert [e["id"] for path in journal.files() for e in read_journal(path)[1]] == ids[-2:]
+    assert len(journal.files()) <= 2  # segments left without entries are gone
+
+
+def test_segments_restore_entries_after_a_crash(product, monkeypatch):
+    monkeypatch.setattr(history_journal, "ROTATE_BYTES", 2_000)
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    ids = [product.history.record_again(first).id for _ in range(12)]
+    history = product.history
+    assert len(history.journal.files()) > 1
+    for entry_id in ids:  # none of the entries' files reached the disk
+        (history.entries_dir / f"{entry_id}.json").unlink()
+    crash_the_system(history)
+    assert sorted(e.id for e in Product.open(product.path).history.list()) == sorted([first, *ids])
+    assert history.journal.files() == []  # all durable in their own files now
