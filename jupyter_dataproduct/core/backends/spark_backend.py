@@ -128,8 +128,8 @@ class SparkReducers:
     - integer columns whose sums are exact in doubles (every partial sum below 2^53, which
       min, max and n prove) answer ``moments`` with any reference from the same pass, in
       exact arithmetic (no second pass for far-off means);
-    - value counts of every category asked for and of every integer column with a small
-      range, in one grouping-sets job; Mann-Whitney's rank sums and the quantiles of those
+    - value counts of every category and of every integer column with a small range, in
+      one grouping-sets job; Mann-Whitney's rank sums and the quantiles of those
       integer columns are finished from them in the driver;
     - the other numeric columns: rank sums in one job of range buckets (cut points from one
       approximate-quantiles job), quantiles by Spark's exact ``percentile``.
@@ -218,6 +218,12 @@ class SparkReducers:
         width = self._range(name)
         return width is not None and width <= driver_rank_limit()
 
+    def _countable(self, name: str) -> bool:
+        """Counted along with any value counts asked for (they will be asked for next): a
+        category or true/false column (few values by the model), or a small-range integer."""
+        spec = self.entity.columns.get(name)
+        return spec is not None and (spec.type in ("category", "bool") or self._few(name))
+
     def rows(self) -> dict[str, int]:
         table = self._first_pass()
         found = {label: int(table.filter(pl.col(COHORT) == label)["__rows__"].sum()) for label in self.labels}
@@ -241,8 +247,8 @@ class SparkReducers:
     def value_counts(self, variables: Sequence[str]) -> dict[str, pl.DataFrame]:
         """Every variable's counts in one job: grouping sets (cohort, groups, variable), told
         apart by ``grouping()``, each value keeping its column's type. Integer columns with a
-        small range (known from the first pass) are counted in the same job, for the rank
-        sums and quantiles that follow."""
+        small range (known from the first pass) and the other categories of the analysis are
+        counted in the same job, for the rank sums, quantiles and counts asked next."""
         variables = list(dict.fromkeys(variables))
         keys = self._keys()
         result = {}
@@ -253,7 +259,7 @@ class SparkReducers:
         variables = [n for n in variables if n not in self.by]
         missing = [n for n in variables if n not in self._counts]
         if missing:
-            along = [n for n in self.columns if self._few(n) and n not in self._counts and n not in missing]
+            along = [n for n in self.columns if self._countable(n) and n not in self._counts and n not in missing]
             self._counts.update(self._grouping_sets([*missing, *along]))
         return {**result, **{n: self._counts[n] for n in variables}}
 
