@@ -1,7 +1,10 @@
 """Tab completion of ``%dataproduct run `` in a real kernel, first and warm, against the
 kernel's round trip for a completion that reads nothing (``%dataproduct `` offers the
 subcommands) and against IPython's own first completion of a Python name (Jedi), which
-is what a ``%dataproduct`` line used to cost.
+is what a ``%dataproduct`` line used to cost. Also, in this process (what
+tests/kernel/test_completion.py timed before the project dropped timed assertions): the
+first completion on a freshly connected product through IPython's completer, against a
+warm one.
 
     python bench/bench_completion.py --repeat 20
 """
@@ -34,6 +37,35 @@ def fresh_kernel(product: Path | None):
     return manager, client
 
 
+def complete_in_process(shell, line: str) -> float:
+    from IPython.core.completer import provisionalcompleter
+
+    started = time.perf_counter()
+    with provisionalcompleter():
+        offered = list(shell.Completer.completions(line, len(line)))
+    elapsed = time.perf_counter() - started
+    assert any(c.text == "compare_arms" for c in offered), offered
+    return elapsed
+
+
+def in_process(folder: Path, repeat: int) -> tuple[float, float]:
+    """Best first completion on a freshly connected copy of the product, and the median warm one."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "jupyter_dataproduct")
+    magics = shell.magics_manager.registry["DataProductMagics"]
+    firsts, warms = [], []
+    for n in range(repeat):
+        copy = folder / f"in-process-{n}" / "actg175"
+        shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".dataproduct", "cd8_ratio.py"))
+        shell.run_cell(f"product = %dataproduct connect {copy}", silent=True)  # a cell: the catalogs are forgotten
+        magics.warm_up.wait(120)  # its imports are not the completion's
+        firsts.append(complete_in_process(shell, "%dataproduct run "))
+        warms.append(complete_in_process(shell, "%dataproduct run "))
+    return min(firsts), statistics.median(warms)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=20)
@@ -64,12 +96,15 @@ def main() -> None:
         finally:
             client.stop_channels()
             manager.shutdown_kernel(now=True)
+        local_first, local_warm = in_process(Path(folder), args.repeat)
     print(f"fresh kernel, fresh product: first completion of '%dataproduct run ': {first * 1000:.1f} ms; offers {matches[:3]}...")
     print(f"  warm, median of {args.repeat}: {warm * 1000:.1f} ms; baseline (a completion reading nothing), median: {baseline * 1000:.1f} ms")
     print(f"second fresh kernel: first completion reading nothing {kernel_first * 1000:.1f} ms, "
           f"then the first '%dataproduct run ' (reads the product) {product_first * 1000:.1f} ms")
     print(f"reference: Jedi's first completion of a Python name in a fresh kernel: {jedi_first * 1000:.1f} ms")
     print(f"ratios: warm / baseline {warm / baseline:.2f}; first / Jedi's first {first / jedi_first:.3f}")
+    print(f"in this process: first completion on a freshly connected product, best of {args.repeat}: "
+          f"{local_first * 1000:.1f} ms; warm, median: {local_warm * 1000:.2f} ms; ratio {local_first / local_warm:.1f}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ After the first cell (any cell: usually ``%load_ext`` itself), the client: the s
 polars, the manifest model - what ``%dataproduct connect`` needs, left out of ``%load_ext``
 so that it returns at once.
 
-A first ``%dataproduct run`` in a fresh kernel pays imports (scipy's statistics, the
+A first ``%dataproduct run`` in a fresh kernel pays imports (scipy's special functions, the
 engine's algorithms and charts: seconds on a busy machine) that ``%load_ext`` leaves out to
 stay cheap. Once a cell has connected a product, a daemon thread imports them; the kernel
 is idle between cells, so the thread usually finishes before the next cell runs. Python's
@@ -27,7 +27,7 @@ LOCAL_RUN_MODULES = (
     "jupyter_dataproduct.core.algorithms.compare",
     "jupyter_dataproduct.core.algorithms.survival",
     "jupyter_dataproduct.core.algorithms.summary",
-    "scipy.stats",
+    "scipy.special",  # the tests' distributions (core/algorithms/distributions.py); not scipy.stats
 )
 
 

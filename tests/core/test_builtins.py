@@ -3,6 +3,10 @@ notes a reader must see (rows left out, undefined tests, overlapping cohorts).""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from jupyter_dataproduct.core.builtins import MAX_GROUPS_ENV
@@ -95,3 +99,26 @@ def test_survival_of_two_overlapping_cohorts_says_so(trial):
         "survival", {"entity": "patients", "time": "days", "event": "died", "cohort_a": "age < 50", "cohort_b": "age >= 45"}
     )
     assert "cohorts overlap: 5 rows" in result.values["note"]
+
+
+FIRST_RUNS = """
+import json, sys
+from jupyter_dataproduct.core.product import Product
+product = Product.open(sys.argv[1])
+results = {name: product.run(name) for name in ("compare_arms", "survival", "baseline_summary")}
+print(json.dumps({
+    "p_values": results["compare_arms"].tables["comparison"].get_column("p_value").drop_nulls().len(),
+    "log_rank_p": results["survival"].values["p_value"],
+    "loaded": sorted(m for m in ("scipy.stats", "scipy.special", "altair", "pandas", "pyarrow") if m in sys.modules),
+}))
+"""
+
+
+def test_a_first_run_of_the_example_protocols_does_not_import_scipy_stats(actg_product):
+    """The tests finish with scipy.special: a fresh kernel's first run does not wait for scipy.stats."""
+    actg_product.build()
+    out = subprocess.run([sys.executable, "-c", FIRST_RUNS, str(actg_product.path)], check=True,
+                         capture_output=True, text=True).stdout
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["p_values"] >= 15 and report["log_rank_p"] < 0.001  # the statistics really ran
+    assert report["loaded"] == ["scipy.special"]

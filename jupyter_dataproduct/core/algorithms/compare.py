@@ -41,6 +41,8 @@ from ..errors import ParameterError
 from ..backends.polars_backend import PolarsReducers
 from ..backends.reducers import COHORT, Reducers, shifted_mean_and_variance
 from .columns import require_columns
+from .contingency import chi_square_test, expected_counts
+from .distributions import normal_sf, t_two_sided
 
 Kind = Literal["numeric", "categorical"]
 _IN_A = "__in_cohort_a__"
@@ -169,14 +171,12 @@ def _needs_shift(moments: dict) -> bool:
 def _welch(difference: float, va: float, na: int, vb: float, nb: int) -> dict:
     """Welch's t test as scipy's ``ttest_ind(equal_var=False)``, from the difference of the
     (shifted) means, so no digits are lost to a large common offset."""
-    from scipy import special
-
     vn_a, vn_b = va / na, vb / nb
     with np.errstate(divide="ignore", invalid="ignore"):
         df = np.float64(vn_a + vn_b) ** 2 / (vn_a**2 / (na - 1) + vn_b**2 / (nb - 1))
         df = 1.0 if np.isnan(df) else df  # no variance at all: df does not matter (as scipy)
         t = np.divide(np.float64(difference), np.sqrt(np.float64(vn_a + vn_b)))
-    p = 2 * special.stdtr(df, -abs(t))
+    p = t_two_sided(t, df)
     pooled_sd = math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
     row = {"statistic": _float(t) if np.isfinite(t) else None, "p_value": _float(p), "effect_measure": "cohen_d",
            "effect_size": difference / pooled_sd if pooled_sd > 0 else None}
@@ -187,13 +187,14 @@ def _welch(difference: float, va: float, na: int, vb: float, nb: int) -> dict:
 
 def _mann_whitney(reducers: Reducers, column: str, na: int, nb: int, rank_sum_a: float, ties: float) -> dict:
     """U of cohort A and the two-sided p-value by scipy's default method (see the module)."""
-    from scipy import stats
-
     u1 = rank_sum_a - na * (na + 1) / 2
     result = {"mw_statistic": u1, "rank_biserial": 2 * u1 / (na * nb) - 1}
     exact = min(na, nb) <= EXACT_MW_SMALL and ties == 0
     if exact and max(na, nb) <= EXACT_MW_LARGEST:
-        # Small samples: scipy's own exact distribution on the values themselves.
+        # Small samples: scipy's own exact distribution on the values themselves (the one
+        # place numbers need scipy.stats, imported here only).
+        from scipy import stats
+
         values = reducers.values(column)
         x, y = (values.filter(pl.col(COHORT) == label).get_column("value").to_numpy() for label in reducers.labels[:2])
         return {**result, "mw_p_value": float(stats.mannwhitneyu(x, y, method="exact").pvalue), "mw_method": "exact"}
@@ -203,7 +204,7 @@ def _mann_whitney(reducers: Reducers, column: str, na: int, nb: int, rank_sum_a:
     numerator = max(u1, u2) - na * nb / 2 - 0.5
     # As scipy: with no spread (all values equal) z is -inf and p is 1.
     z = numerator / sigma if sigma > 0 else math.copysign(math.inf, numerator)
-    p = min(1.0, 2 * float(stats.norm.sf(z)))
+    p = min(1.0, 2 * normal_sf(z))
     result.update(mw_p_value=p, mw_method="asymptotic")
     if exact:
         result["note"] = (f"Mann-Whitney: normal approximation; scipy's default would use the exact distribution, "
@@ -223,8 +224,6 @@ def _numeric_summary(mean: float | None, var: float | None) -> str:
 
 def _categorical_row(value_counts: pl.DataFrame, column: str, first: str) -> dict:
     """The contingency table of the two cohorts (levels by their text, as they are shown)."""
-    from scipy import stats
-
     frame = value_counts.select(pl.col("value").cast(pl.String), (pl.col(COHORT) == first).alias(_IN_A), "count")
     missing = frame.filter(pl.col("value").is_null()).group_by(_IN_A).agg(pl.col("count").sum().alias("len"))
     missing_counts = {r[_IN_A]: r["len"] for r in missing.iter_rows(named=True)}
@@ -247,16 +246,17 @@ def _categorical_row(value_counts: pl.DataFrame, column: str, first: str) -> dic
     if na == 0 or nb == 0:
         row["note"] = "no values in one cohort: the test does not apply"
         return row
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
-    if table.shape == (2, 2) and (expected < 5).any():
+    if table.shape == (2, 2) and (expected_counts(table) < 5).any():
+        from scipy import stats  # Fisher's exact test: the hypergeometric distribution
+
         result = stats.fisher_exact(table)
         row.update(test="fisher_exact", statistic=_float(result.statistic), p_value=_float(result.pvalue),
                    effect_size=_float(result.statistic), effect_measure="odds_ratio")
         return row
-    result = stats.chi2_contingency(table)
-    uncorrected = stats.chi2_contingency(table, correction=False).statistic
+    result = chi_square_test(table)
+    uncorrected = chi_square_test(table, correction=False).statistic
     cramers_v = math.sqrt(uncorrected / (table.sum() * (min(table.shape) - 1)))
-    row.update(statistic=_float(result.statistic), p_value=_float(result.pvalue),
+    row.update(statistic=_float(result.statistic), p_value=_float(result.p_value),
                effect_size=cramers_v, effect_measure="cramers_v")
     return row
 
@@ -290,12 +290,16 @@ def _float(value: float | np.floating | None) -> float | None:
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values, as R's ``p.adjust(p, method = "BH")``."""
-    from scipy import stats
-
-    if not len(p_values):
-        return []
-    return [float(p) for p in stats.false_discovery_control(np.asarray(p_values, dtype=float), method="bh")]
+    """Benjamini-Hochberg adjusted p-values, as R's ``p.adjust(p, method = "BH")`` and scipy's
+    ``false_discovery_control``: p x m / rank, then the running minimum from the largest p down."""
+    p = np.asarray(p_values, dtype=float)
+    if p.size <= 1:
+        return [float(v) for v in p]
+    order = np.argsort(p)
+    scaled = p[order] * (p.size / np.arange(1, p.size + 1))
+    adjusted = np.empty_like(scaled)
+    adjusted[order] = np.minimum.accumulate(scaled[::-1])[::-1]
+    return [float(v) for v in np.clip(adjusted, 0.0, 1.0)]
 
 
 def _adjust_and_rank(rows: list[dict]) -> pl.DataFrame:

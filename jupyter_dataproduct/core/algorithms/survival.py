@@ -35,6 +35,7 @@ from ..errors import DataError, ParameterError
 from ..backends.polars_backend import PolarsReducers
 from ..backends.reducers import Reducers
 from .columns import require_columns
+from .distributions import chi2_sf, normal_quantile
 
 GROUP = "group"
 # R's tolerance for a curve sitting exactly at the median (survmean's minmin) and for
@@ -148,9 +149,7 @@ def kaplan_meier(
 
 def kaplan_meier_from_events(table: pl.DataFrame, conf_level: float = 0.95) -> pl.DataFrame:
     """The Kaplan-Meier estimate from an :func:`event_table` (so one scan serves several analyses)."""
-    from scipy import stats
-
-    z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    z = normal_quantile(1 - (1 - conf_level) / 2)
     hazard = pl.col("n_event") / pl.col("n_risk")
     greenwood = pl.col("n_event") / (pl.col("n_risk") * (pl.col("n_risk") - pl.col("n_event")))
     curve = table.with_columns(
@@ -208,9 +207,7 @@ def log_rank_from_events(table: pl.DataFrame) -> dict:
 
 
 def _chi_square(chisq: float, df: int) -> dict:
-    from scipy import stats
-
-    return {"chisq": chisq, "df": df, "p_value": float(stats.chi2.sf(chisq, df)), "note": ""}
+    return {"chisq": chisq, "df": df, "p_value": chi2_sf(chisq, df), "note": ""}
 
 
 def _risk_and_deaths(table: pl.DataFrame, groups: list[str]) -> tuple[np.ndarray, np.ndarray]:
