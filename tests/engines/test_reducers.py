@@ -129,6 +129,34 @@ def test_exact_quantiles(backend, case):
     assert math.isclose(row["value"], float(np.quantile(x, row["probability"])), rel_tol=1e-12)
 
 
+def test_one_bound_reducers_answer_every_call_as_separate_calls_do(backend, case):
+    """One analysis asks rows, moments (around 0, then around a reference), value counts,
+    rank sums and quantiles of the same reducers: Spark answers the later calls from its
+    first pass and one batch of value counts (quantiles and ranks of small-range integers
+    from counts); every table equals polars'."""
+    snapshot, entity_name, entity, cohorts, numeric, categorical, _ = case
+    columns = list(dict.fromkeys([*numeric, *categorical]))
+    mine, theirs = (b.reducers(snapshot, entity, cohorts, columns) for b in (backend, PolarsBackend()))
+    references = _references(snapshot, entity_name, numeric)
+    probabilities = [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]
+    try:
+        assert mine.rows() == theirs.rows()
+        # Unshifted sums first (their variance would be noise at the 1e9 offset on both engines).
+        _same(mine.moments(numeric, {}), theirs.moments(numeric, {}))
+        _same(finish_moments(mine.moments(numeric, references), references),
+              finish_moments(theirs.moments(numeric, references), references))
+        counts, expected = mine.value_counts(categorical), theirs.value_counts(categorical)
+        assert all(counts[name].equals(expected[name]) for name in categorical)
+        _same(mine.quantiles(numeric, probabilities), theirs.quantiles(numeric, probabilities))
+        ranks, expected_ranks = mine.rank_sums(numeric), theirs.rank_sums(numeric)
+        for name in numeric:
+            assert ranks[name]["rank_sum_a"] == expected_ranks[name]["rank_sum_a"], name  # half-integers: exact
+            assert ranks[name]["ties"] == pytest.approx(expected_ranks[name]["ties"], rel=1e-12), name
+    finally:
+        mine.release()
+        theirs.release()
+
+
 def test_filtered_projected_frame(backend, case):
     snapshot, entity_name, entity, cohorts, numeric, categorical, _ = case
     columns = [*entity.key, *categorical[:2], numeric[0]]
@@ -138,3 +166,4 @@ def test_filtered_projected_frame(backend, case):
 
 def test_the_engine_reports_its_version(backend):
     assert backend.version()[0].isdigit()
+

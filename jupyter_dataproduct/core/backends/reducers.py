@@ -29,6 +29,7 @@ sees categories as text and would sort them alphabetically).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Protocol, Sequence
 
 import polars as pl
@@ -265,3 +266,31 @@ def order_quantiles(table: pl.DataFrame, cohorts: Sequence[str], variables: Sequ
               **{k: t for k, t in QUANTILES_SCHEMA.items() if k != COHORT}}
     table = table.select(list(schema)).cast(schema)
     return _order(table, [(c, v) for c in cohorts for v in variables], [*by, "probability"])
+
+
+def quantiles_of_counts(counts: pl.DataFrame, variable: str, probabilities: Sequence[float],
+                        by: Sequence[str] = ()) -> pl.DataFrame:
+    """Exact quantiles (linear interpolation, as polars' ``"linear"``) from value counts
+    (cohort, *by, value, count): per group, the order statistics at floor and ceil of
+    (n - 1) p are found by the cumulative counts, never by sorting rows. Groups without a
+    value get nulls. Returns cohort, *by, variable, probability, value (unordered)."""
+    import numpy as np
+
+    keys = [COHORT, *by]
+    rows = []
+    for group, part in counts.partition_by(keys, as_dict=True, maintain_order=True).items():
+        present = part.filter(pl.col("value").is_not_null()).sort("value")
+        values = present["value"].cast(pl.Float64).to_numpy()
+        ends = np.cumsum(present["count"].to_numpy())  # rank (0-based) k lies at the first end > k
+        n = int(ends[-1]) if len(ends) else 0
+        for p in probabilities:
+            value = None
+            if n:
+                position = (n - 1) * float(p)
+                low, high = int(math.floor(position)), int(math.ceil(position))
+                lower, upper = (float(values[np.searchsorted(ends, k, side="right")]) for k in (low, high))
+                value = lower if lower == upper else (position - low) * (upper - lower) + lower
+            rows.append((*group, variable, float(p), value))
+    schema = {COHORT: pl.String, **{g: counts.schema[g] for g in by}, "variable": pl.String,
+              "probability": pl.Float64, "value": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -71,3 +71,15 @@ def _start(master: str) -> "SparkSession":
 def spark_version(choice: EngineChoice) -> str:
     """The Spark version the session runs (for a result's provenance)."""
     return spark_session(choice).version
+
+
+def jobs_started(session: "SparkSession") -> int | None:
+    """How many Spark jobs the session's context has started so far (the next job's id), from
+    its status tracker; None on Spark Connect (no context in the client). Benchmarks and
+    tests take the difference around a run to count its jobs."""
+    try:
+        tracker = session.sparkContext.statusTracker()
+    except Exception:  # Spark Connect: no SparkContext in the client
+        return None
+    known = [*tracker.getJobIdsForGroup(None), *tracker.getActiveJobsIds()]
+    return max(known, default=-1) + 1
