@@ -31,7 +31,8 @@ from jupyter_dataproduct.core.algorithms.compare import benjamini_hochberg, comp
 from jupyter_dataproduct.core.algorithms.survival import (
     event_table, kaplan_meier_from_events, log_rank_from_events, median_survival,
 )
-from jupyter_dataproduct.core.errors import ParameterError
+from jupyter_dataproduct.core.errors import MissingDependencyError, ParameterError
+from jupyter_dataproduct.core.rplugins import start_r
 
 SURVIVAL_TOL = dict(rtol=1e-6, atol=1e-9)
 SCIPY_TOL = dict(rel=1e-9, abs=1e-12)
@@ -70,7 +71,12 @@ km_reference <- function(time, event, group) {
 @pytest.fixture(scope="session")
 def r():
     """One embedded R for the session, with the reference functions defined."""
-    robjects = pytest.importorskip("rpy2.robjects", reason="rpy2 (the r extra) runs the R references")
+    # Through the package's start_r: importing rpy2 directly leaves R's LD_LIBRARY_PATH in
+    # os.environ, and a later test's child Python would then load the system's libpython.
+    try:
+        robjects = start_r()
+    except MissingDependencyError as exc:
+        pytest.skip(f"rpy2 (the r extra) runs the R references: {exc}")
     try:
         robjects.r(R_FUNCTIONS)
     except Exception as exc:  # rpy2 raises RRuntimeError
