@@ -68,12 +68,7 @@ class Journal:
         self._inode: tuple[int, int] | None = None
         self._stale: list[int] = []  # descriptors of journals rotated away, synced then closed by the committer
         self._files = threading.Lock()  # guards the descriptors
-        # Two conditions on one lock: an append wakes the committer alone, a finished sync wakes
-        # the callers waiting. (One condition for both woke every waiting caller at every other
-        # caller's append: with 8 calls in flight, ~8 wake-ups and GIL hand-offs per call.)
-        lock = threading.Lock()
-        self._cond = threading.Condition(lock)  # callers waiting for their sync
-        self._pending = threading.Condition(lock)  # the committer waiting for appends
+        self._cond = threading.Condition()
         self._appended = 0  # sequence number of this process's last append
         self._synced = 0  # every append up to this one is durable
         self._handled = 0  # every append up to this one is synced or failed
@@ -90,9 +85,9 @@ class Journal:
             if os.fstat(fd).st_size > ROTATE_BYTES:
                 fd = self._rotate(fd)
             os.write(fd, line)  # O_APPEND: whole lines, also with other processes appending
-            with self._pending:
+            with self._cond:
                 self._appended += 1
-                self._pending.notify()
+                self._cond.notify_all()
                 return self._appended
 
     def _open(self) -> int:
@@ -145,9 +140,9 @@ class Journal:
         """The committer: sync everything appended so far, wake those it covers, repeat; it ends
         (closing the journal) after a second with nothing to do. Only it closes descriptors."""
         while True:
-            with self._pending:
+            with self._cond:
                 if self._handled >= self._appended:
-                    self._pending.wait(1.0)
+                    self._cond.wait(1.0)
             with self._files, self._cond:  # this order everywhere: append holds _files, then _cond
                 if self._handled >= self._appended:
                     self._committer = None
