@@ -62,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--concurrent", type=int, default=8, help="callers in flight at once for the memo row")
     args = parser.parse_args()
 
     from jupyter_dataproduct.core.product import Product
@@ -88,6 +89,19 @@ def main() -> None:
             for _ in range(20):
                 loop.run_until_complete(call(*request))
             rows[name] = per_call(lambda: loop.run_until_complete(call(*request)), args.calls, args.repeat)
+        n = max(1, args.concurrent)
+
+        async def together() -> None:  # n callers, each making calls one after the other
+            async def caller() -> None:
+                for _ in range(args.calls // n):
+                    await call(*run)
+            await asyncio.gather(*(caller() for _ in range(n)))
+
+        calls = (args.calls // n) * n
+        rows[f"POST cd4_response run, memo, {n} callers at once"] = per_call(
+            lambda: loop.run_until_complete(together()), 1, args.repeat)
+        rows[f"POST cd4_response run, memo, {n} callers at once"] = tuple(
+            x / calls for x in rows[f"POST cd4_response run, memo, {n} callers at once"])
         loop.close()
 
         try:  # the parts, where this version has them (the whole-call rows run on older versions too)
