@@ -22,7 +22,7 @@ import polars as pl
 
 from .._version import __version__
 from .checks import check_entity, check_references, raise_for_failures
-from .disk import reporting_full_disk
+from .disk import fsync_folder, reporting_full_disk
 from .errors import SourceError
 from .hashing import sha256_file, sha256_json
 from .manifest import Manifest
@@ -178,7 +178,7 @@ def _publish(work: Path, store: SnapshotStore, new_id: str) -> bool:
         if store.exists(new_id):
             return False
         raise
-    _fsync_dir(store.snapshots_dir)
+    fsync_folder(store.snapshots_dir)
     return True
 
 
@@ -243,16 +243,9 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
     for path in sorted(folder.rglob("*"), reverse=True):  # the parts' folders, then entities/
         if path.is_dir():
-            _fsync_dir(path)
-    _fsync_dir(folder)
+            fsync_folder(path)
+    fsync_folder(folder)
 
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _first_line(exc: Exception) -> str:

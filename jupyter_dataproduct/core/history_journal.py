@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .disk import reporting_full_disk
+from .disk import fsync_folder, reporting_full_disk
 from .errors import DataProductError
 
 ROTATE_BYTES = 1_000_000  # journal size from which it is rotated
@@ -274,12 +274,3 @@ def _readable(path: Path) -> bool:
         return isinstance(json.loads(path.read_bytes()), dict)
     except (OSError, ValueError):
         return False
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make renames and removals in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
