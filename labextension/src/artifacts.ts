@@ -4,13 +4,11 @@
  * (`%dataproduct load NAME -o VAR`); using one as a parameter writes `@name` into the open
  * form; deleting asks first and the product decides.
  */
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { snapshotApi } from './api';
-import { productProblem } from './snapshots';
 import { PanelModel } from './model';
+import { ProductSectionModel } from './productSection';
 import { fittingParameters } from './sectionCode';
-import { IArtifactEntry, IProductEntry, Role, SectionAction } from './types';
+import { IArtifactEntry } from './types';
 
 export interface IArtifactActions {
   /** Insert (and run) `%dataproduct load NAME -o VAR` in the active notebook. */
@@ -21,59 +19,20 @@ export interface IArtifactActions {
   showForm(): void;
 }
 
-export class ArtifactsModel {
-  constructor(readonly panel: PanelModel) {
-    panel.changed.connect(() => {
-      // Another product, or the selected one went down or came back (the list was refreshed).
-      const health = panel.entry(panel.selected)?.health;
-      if (panel.selected !== this.product || health !== this.health) {
-        this.health = health;
-        void this.load();
-      }
-    });
-  }
-
+export class ArtifactsModel extends ProductSectionModel {
   actions: IArtifactActions | null = null;
-  product: string | null = null;
   artifacts: IArtifactEntry[] = [];
-  role: Role = 'reader';
-  allowed: SectionAction[] = [];
-  error: string | null = null;
-  message = '';
   expanded: string | null = null;
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  can(action: SectionAction): boolean {
-    return this.allowed.includes(action);
-  }
-
   async load(): Promise<void> {
-    const name = this.panel.selected;
-    if (name !== this.product) {
-      this.product = name;
-      this.artifacts = [];
-      this.allowed = [];
-      this.expanded = null;
-      this.message = '';
-    }
-    const entry = this.panel.entry(name);
-    if (name === null || !entry || entry.health === 'error') {
-      this.error = productProblem(entry);
-      this.artifacts = [];
-      this.allowed = [];
-      this.emit();
+    const name = this.readableProduct();
+    if (name === null) {
       return;
     }
     try {
       const listed = await snapshotApi.artifacts(name);
-      if (this.product === name) {
+      if (this.answersFor(name, listed)) {
         this.artifacts = [...listed.artifacts].sort((a, b) => (a.created < b.created ? 1 : -1));
-        this.role = listed.role;
-        this.allowed = listed.actions;
-        this.error = null;
       }
     } catch (error) {
       this.error = (error as Error).message;
@@ -127,18 +86,13 @@ export class ArtifactsModel {
     }
   }
 
-  /** Show a message in the section (its own aria-live status, not the Form's). */
-  say(message: string): void {
-    this.message = message;
-    this.emit();
+  protected emptyList(): void {
+    this.artifacts = [];
   }
 
-  emit(): void {
-    this._changed.emit();
+  protected forgetProduct(): void {
+    this.expanded = null;
   }
-
-  private health: IProductEntry['health'] | undefined = undefined;
-  private _changed = new Signal<this, void>(this);
 }
 
 const models = new WeakMap<PanelModel, ArtifactsModel>();

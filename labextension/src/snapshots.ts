@@ -4,25 +4,11 @@
  * snapshot the current notebook pins. Notebook work (inserting cells, opening the diff view,
  * notifications) is done by the `ISnapshotActions` that index.ts provides.
  */
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { buildSnapshot, snapshotApi } from './api';
 import { PanelModel } from './model';
+import { ProductSectionModel } from './productSection';
 import { tagProblem } from './sectionCode';
-import { IBuildProgress, IProductEntry, ISnapshotEntry, IVerifyResult, Role, SectionAction } from './types';
-
-/**
- * What a section says about a product the list shows in error (unreachable, gone): its
- * error and what to do, instead of an empty list that would read as "nothing there".
- */
-export function productProblem(entry: IProductEntry | undefined): string | null {
-  if (entry?.health !== 'error') {
-    return null;
-  }
-  const why = (entry.error?.message ?? 'it does not answer').trim();
-  const stop = /[.!?)]$/.test(why) ? '' : '.';
-  return `${entry.name} cannot be read: ${why}${stop} Refresh the products (↻) once it is back.`;
-}
+import { IBuildProgress, ISnapshotEntry, IVerifyResult } from './types';
 
 /** What the section asks of the application (set once by index.ts). */
 export interface ISnapshotActions {
@@ -44,39 +30,15 @@ export type BuildState =
   | { state: 'running'; progress: IBuildProgress | null }
   | { state: 'failed'; message: string };
 
-export class SnapshotsModel {
-  constructor(readonly panel: PanelModel) {
-    panel.changed.connect(() => {
-      // Another product, or the selected one went down or came back (the list was refreshed).
-      const health = panel.entry(panel.selected)?.health;
-      if (panel.selected !== this.product || health !== this.health) {
-        this.health = health;
-        void this.load();
-      }
-    });
-  }
-
+export class SnapshotsModel extends ProductSectionModel {
   actions: ISnapshotActions | null = null;
-  product: string | null = null;
   snapshots: ISnapshotEntry[] = [];
-  role: Role = 'reader';
-  allowed: SectionAction[] = [];
-  error: string | null = null;
   loading = false;
   build: BuildState = { state: 'idle' };
   /** The id of the snapshot the last build made (highlighted). */
   built: string | null = null;
   verified: Record<string, IVerifyResult | { error: string } | 'running'> = {};
   picked: string[] = [];
-  message = '';
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  can(action: SectionAction): boolean {
-    return this.allowed.includes(action);
-  }
 
   /** Replace how the pinned snapshot is learnt (the Current-notebook section's comm can). */
   setPinnedProvider(provider: PinnedProvider): void {
@@ -99,33 +61,16 @@ export class SnapshotsModel {
   }
 
   async load(): Promise<void> {
-    const name = this.panel.selected;
-    if (name !== this.product) {
-      this.product = name;
-      this.snapshots = [];
-      this.verified = {};
-      this.picked = [];
-      this.built = null;
-      this.message = '';
-      this.allowed = [];
-    }
-    const entry = this.panel.entry(name);
-    if (name === null || !entry || entry.health === 'error') {
-      this.error = productProblem(entry);
-      this.snapshots = [];
-      this.allowed = [];
-      this.emit();
+    const name = this.readableProduct();
+    if (name === null) {
       return;
     }
     this.loading = true;
     this.emit();
     try {
       const listed = await snapshotApi.list(name);
-      if (this.product === name) {
+      if (this.answersFor(name, listed)) {
         this.snapshots = listed.snapshots;
-        this.role = listed.role;
-        this.allowed = listed.actions;
-        this.error = null;
       }
     } catch (error) {
       this.error = (error as Error).message;
@@ -235,19 +180,17 @@ export class SnapshotsModel {
     }
   }
 
-  /** Show a message in the section (its own aria-live status, not the Form's). */
-  say(message: string): void {
-    this.message = message;
-    this.emit();
+  protected emptyList(): void {
+    this.snapshots = [];
   }
 
-  emit(): void {
-    this._changed.emit();
+  protected forgetProduct(): void {
+    this.verified = {};
+    this.picked = [];
+    this.built = null;
   }
 
   private _pinned: PinnedProvider = () => null;
-  private health: IProductEntry['health'] | undefined = undefined;
-  private _changed = new Signal<this, void>(this);
 }
 
 const models = new WeakMap<PanelModel, SnapshotsModel>();
