@@ -168,6 +168,21 @@ COHORT_TREE_SCHEMA: dict[str, Any] = {
 }
 
 
+def form_schema(title: str, description: str | None, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """The JSON Schema of a protocol's or a plugin's parameters as one form: an object of
+    ``properties`` (from ``json_schema``), no others, with the cohort tree they refer to."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "description": description,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+        "$defs": {"cohort_tree": COHORT_TREE_SCHEMA},
+    }
+
+
 def bind_value(name: str, parameter: Parameter, value: Any, context: BindContext) -> Any:
     """Validate one value; return its canonical bound form (a Cohort for cohorts)."""
     binder = _BINDERS[parameter.type]

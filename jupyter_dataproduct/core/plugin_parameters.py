@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import Model
-from .parameters import COHORT_TREE_SCHEMA, Parameter, json_schema
+from .parameters import Parameter, form_schema, json_schema
 from .plugins import PluginSpec
 
 _HINT_TYPES = {bool: "bool", int: "int", float: "float", str: "string"}
@@ -62,16 +62,8 @@ def plugin_schema(spec: PluginSpec, model: Model) -> dict[str, Any]:
     for name, described in parameters.items():
         parameter = Parameter(**{k: v for k, v in described.items() if k != "default" or v != ""})
         properties[name] = json_schema(name, parameter, model)
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": spec.title or spec.name,
-        "description": spec.description,
-        "type": "object",
-        "properties": properties,
-        "required": [n for n, p in parameters.items() if p["required"]],
-        "additionalProperties": False,
-        "$defs": {"cohort_tree": COHORT_TREE_SCHEMA},
-    }
+    required = [n for n, p in parameters.items() if p["required"]]
+    return form_schema(spec.title or spec.name, spec.description, properties, required)
 
 
 def plugin_detail(spec: PluginSpec, model: Model) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .history import History, HistoryEntry
 from .manifest import MANIFEST_FILE, Manifest, load_manifest
 from .object_store import ObjectSnapshot, ObjectSnapshotStore
 from . import parameters as parameter_module  # MAX_CHOICES read at call time
-from .parameters import COHORT_TREE_SCHEMA, BindContext, json_schema
+from .parameters import BindContext, form_schema, json_schema
 from .plugins import PluginSpec
 from .progress import ProgressCallback, Steps
 from .protocol import LoadedProtocol, ProtocolCatalog
@@ -220,16 +220,8 @@ class Product:
             if parameter.choices_from is not None:
                 choices = context.distinct_values(*parameter.choices_from.split(".", 1))
             properties[name] = json_schema(name, parameter, model, choices)
-        return {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": spec.title or spec.name,
-            "description": spec.description,
-            "type": "object",
-            "properties": properties,
-            "required": [n for n, p in spec.parameters.items() if p.is_required],
-            "additionalProperties": False,
-            "$defs": {"cohort_tree": COHORT_TREE_SCHEMA},
-        }
+        required = [n for n, p in spec.parameters.items() if p.is_required]
+        return form_schema(spec.title or spec.name, spec.description, properties, required)
 
     def bind(self, ref: str, parameters: dict[str, Any] | None = None, snapshot: str = "latest") -> dict[str, Any]:
         """Validate parameters for a protocol without running it."""
