@@ -24,7 +24,9 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
+import threading
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -88,7 +90,7 @@ class History:
         """Record a run; returns once its entry is visible and durable (see :mod:`.history_journal`)."""
         self._ready()
         when = now_iso()
-        entry_id = when.replace(":", "").replace("-", "").replace(".", "")[:18] + "-" + uuid.uuid4().hex[:8]
+        entry_id = _new_entry_id(when)
         with reporting_full_disk("the history entry of this run"):
             self.entries_dir.mkdir(parents=True, exist_ok=True)
             with exclusive_lock(self.root / ".lock"):  # prune must not collect a result before its entry exists
@@ -117,7 +119,7 @@ class History:
         if not earlier.get("stored") or not isinstance(digest, str):
             return None
         when = now_iso()
-        new_id = when.replace(":", "").replace("-", "").replace(".", "")[:18] + "-" + uuid.uuid4().hex[:8]
+        new_id = _new_entry_id(when)
         entry = {**earlier, "id": new_id, "when": when, "who": current_user()}
         target = self.entries_dir / (new_id + _ENTRY_SUFFIX)
         # Written beside its place first (a dot file: no reader lists it), so the lock that
@@ -304,6 +306,28 @@ def _write_unsynced(path: Path, text: str) -> None:
     except BaseException:
         hidden.unlink(missing_ok=True)
         raise
+
+
+_id_lock = threading.Lock()
+_last_id = ""
+
+
+def _new_entry_id(when: str) -> str:
+    """``<UTC time to the millisecond>-<8 hex>``, greater than every id this process made before.
+
+    Runs recorded in the same millisecond must still list in the order they ran (prune keeps
+    the newest by name), so a clash takes the last id's time and the next suffix. The random
+    suffix starts in the lower half of its range, leaving room to count up, and keeps ids of
+    different processes apart."""
+    global _last_id
+    stamp = when.replace(":", "").replace("-", "").replace(".", "")[:18]
+    with _id_lock:
+        new_id = f"{stamp}-{secrets.randbelow(0x80000000):08x}"
+        if new_id <= _last_id:
+            last_stamp, last_suffix = _last_id.split("-")
+            new_id = f"{last_stamp}-{int(last_suffix, 16) + 1:08x}"
+        _last_id = new_id
+    return new_id
 
 
 def _time_of(name: str) -> datetime:

@@ -263,3 +263,15 @@ def test_an_entry_pruned_or_not_stored_is_not_answered_again(product, monkeypatc
     assert not product.history.is_stored(large)
     assert product.history.record_again(large) is None and product.history.count() == 1
     assert product.history.record_again("20990101T000000000-nothing") is None
+
+
+def test_runs_in_the_same_millisecond_list_in_the_order_they_ran(product, monkeypatch):
+    monkeypatch.setattr(history_module, "now_iso", lambda: "2026-12-01T23:00:15.634+00:00")
+    monkeypatch.setattr(history_module, "_last_id", "")  # ids made by earlier tests are later
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    again = [product.history.record_again(first).id for _ in range(30)]
+    recorded = [first, *again]
+    assert [e.id for e in product.history.list()] == recorded[::-1]
+    assert all(i.startswith("20261201T230015634-") for i in recorded)
+    product.history.prune(keep=3)
+    assert [e.id for e in product.history.list()] == recorded[:-4:-1]  # the three run last
