@@ -13,7 +13,9 @@ the same run:
   request); ``remote_arrow_drain_s`` is the warm Arrow body read and dropped (server and
   transport, without the client's decoding). Each Arrow figure is given per IPC buffer
   codec the client asks for (``--codecs``, default ``none,lz4,zstd``: ``remote_arrow_s[lz4]``),
-  with the bytes on the wire and the ratio to the local read; JSON reads
+  with the bytes on the wire and the ratio to the local read; ``parquet`` in ``--codecs``
+  times the client's default for whole entities instead, the snapshot's Parquet file sent
+  as it is (``remote_arrow_s[parquet]``: not Arrow, named so to sit in the same table); JSON reads
   at most ``--json-rows`` rows (10M rows of JSON is ~4 GB of text), compared with the same
   rows read locally;
 - small protocol calls (``cd4_response`` on the ACTG 175 example) per second: local,
@@ -100,18 +102,19 @@ def frames(url: str, uncached_url: str, token: str, path: Path, repeat: int, jso
     frame_path = f"/api/products/{Path(urlsplit(url).path).name}/entities/patients/frame"
     figures: dict[str, object] = {}
     wire: dict[str, float] = {}
-    remotes = {codec: RemoteTransport(url, token, timeout=None, compression=codec) for codec in codecs}
+    remotes = {codec: _client(url, token, codec) for codec in codecs}
     for codec, remote in remotes.items():
         # Uncached first: the client's first 1 GB costs page faults on a fresh VM, which would
         # otherwise be charged to whichever read comes first.
-        with RemoteTransport(uncached_url, token, timeout=None, compression=codec) as uncached:
+        with _client(uncached_url, token, codec) as uncached:
             uncached_s, received = best_of(repeat, lambda: uncached.frame("patients", None, None, "latest", None))
         assert received.equals(local)
         del received
         cold_s, received = best_of(1, lambda: remote.frame("patients", None, None, "latest", None))  # starts the cache
         assert received.equals(local)
         del received
-        wait_for_cache(path, codec)  # built by a server thread beside that first read
+        if codec != "parquet":  # the snapshot's file: nothing to build
+            wait_for_cache(path, codec)  # built by a server thread beside that first read
         figures.update({f"remote_arrow_cold_s[{codec}]": round(cold_s, 3),
                         f"remote_arrow_uncached_s[{codec}]": round(uncached_s, 3)})
     # Warm reads round-robin with the local one (local, none, lz4, zstd, local, ...), so all
@@ -127,9 +130,10 @@ def frames(url: str, uncached_url: str, token: str, path: Path, repeat: int, jso
     local_s = min(local_s, *warm["local"])
     for codec, remote in remotes.items():
         def arrow_bytes() -> int:
-            with httpx.stream("GET", f"{url.rsplit('/', 1)[0]}{frame_path}", params={"compression": codec},
+            params = {"format": "parquet"} if codec == "parquet" else {"compression": codec}
+            with httpx.stream("GET", f"{url.rsplit('/', 1)[0]}{frame_path}", params=params,
                               headers={"Authorization": f"Bearer {token}"}, timeout=None) as response:
-                assert response.headers["x-dataproduct-compression"] == codec
+                assert response.headers.get("x-dataproduct-compression", "parquet") == codec
                 return sum(len(c) for c in response.iter_raw())
 
         drain_s, wire_bytes = best_of(repeat, arrow_bytes)  # server + transport alone: the body read and dropped
@@ -168,6 +172,13 @@ def frames(url: str, uncached_url: str, token: str, path: Path, repeat: int, jso
         "json_vs_local": f"{json_s / subset_s:.0f}x slower",
         "arrow_vs_json": f"{(subset_size / json_s) and (size / arrow_s) / (subset_size / json_s):.0f}x faster",
     }
+
+
+def _client(url: str, token: str, codec: str) -> RemoteTransport:
+    """The client reading whole entities as Arrow with ``codec``, or (``parquet``) as the snapshot's file."""
+    if codec == "parquet":
+        return RemoteTransport(url, token, timeout=None)
+    return RemoteTransport(url, token, timeout=None, compression=codec, parquet=False)
 
 
 def calls(url: str, token: str, path: Path, clients: int, seconds: float) -> dict[str, object]:
@@ -237,7 +248,8 @@ def main() -> None:
     parser.add_argument("--json-rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="Duration of each calls/s measurement.")
     parser.add_argument("--codecs", default="none,lz4,zstd",
-                        help="Arrow IPC buffer codecs the client asks for, each measured (none: plain).")
+                        help="Arrow IPC buffer codecs the client asks for, each measured (none: plain; "
+                             "parquet: whole entities as the snapshot's Parquet file, the client's default).")
     parser.add_argument("--skip-calls", action="store_true", help="Measure the frames only.")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

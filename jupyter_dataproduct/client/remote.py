@@ -9,7 +9,10 @@ arrive as an Arrow IPC stream read batch by batch, and errors come back as the v
 The token comes from the ``token`` argument or ``$DATAPRODUCT_TOKEN``. ``compression``
 (default ``"lz4"``) lists the Arrow IPC buffer codecs frames may come in, best first
 (``"zstd"`` for slow networks: 4-5x fewer bytes, slower to decode; ``"none"``: plain);
-pyarrow decompresses them, and a server that does not compress sends plain IPC.
+pyarrow decompresses them, and a server that does not compress sends plain IPC. A whole
+entity (no ``where``, ``columns`` or ``limit``) is asked for as the snapshot's Parquet file
+first (several times fewer bytes, decoded by polars on every core), Arrow second (what a
+server that cannot send the file answers); ``parquet=False`` asks Arrow for every frame.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class RemoteTransport(Transport):
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float | None = 300.0,
                  verify: bool | str = True, headers: dict[str, str] | None = None, transport: Any = None,
-                 compression: str = DEFAULT_COMPRESSION) -> None:
+                 compression: str = DEFAULT_COMPRESSION, parquet: bool = True) -> None:
         try:
             import httpx
         except ImportError:
@@ -61,6 +64,10 @@ class RemoteTransport(Transport):
             raise ParameterError(f"compression lists codecs among {', '.join(wire.ARROW_CODECS)}, best first "
                                  f"(e.g. 'zstd,lz4'), not {str(compression)[:50]!r}.",
                                  details={"parameter": "compression", "allowed": list(wire.ARROW_CODECS)}) from None
+        if not isinstance(parquet, bool):
+            raise ParameterError(f"parquet is True (whole entities as the snapshot's Parquet file) or False (as Arrow), "
+                                 f"not {str(parquet)[:50]!r}.", details={"parameter": "parquet", "allowed": [True, False]})
+        self._parquet = parquet
         root, name = _split_url(url)
         token = token or os.environ.get(TOKEN_ENV)
         all_headers = {"User-Agent": "jupyter-dataproduct", **(headers or {})}
@@ -177,23 +184,43 @@ class RemoteTransport(Transport):
 
     def frame(self, entity: str, where: Any, columns: list[str] | None, snapshot: str, limit: int | None,
               progress: Callable[[ProgressEvent], None] | None = None) -> pl.DataFrame:
-        """The frame, streamed; ``progress`` hears bytes received (of ``Content-Length`` when known)."""
+        """The frame, streamed; ``progress`` hears bytes received (of ``Content-Length`` when known).
+
+        A whole entity comes as the snapshot's Parquet file when the server can send it (it
+        lists Arrow as the second choice), any other frame as an Arrow IPC stream."""
         import pyarrow as pa
 
         body = {"where": where, "columns": columns, "snapshot": snapshot, "limit": limit}
-        with self._stream("POST", f"/entities/{_seg(entity)}/frame", json=body, headers={"Accept": wire.ARROW_STREAM},
+        whole = where is None and not columns and limit is None
+        accept = f"{wire.PARQUET}, {wire.ARROW_STREAM};q=0.5" if whole and self._parquet else wire.ARROW_STREAM
+        with self._stream("POST", f"/entities/{_seg(entity)}/frame", json=body, headers={"Accept": accept},
                           params={wire.COMPRESSION_PARAM: self._compression}) as response:
             # The body as it arrives (no decoding layer unless the server compressed it), copied
             # once, message by message, into the Arrow buffers the frame keeps.
             chunks = response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()
-            counter = _ByteCounter(chunks, int(response.headers.get("content-length") or 0), progress)
+            size = int(response.headers.get("content-length") or 0)
+            counter = _ByteCounter(chunks, size, progress)
+            parquet = response.headers.get("content-type", "").split(";")[0].strip() == wire.PARQUET
             try:
+                if parquet:
+                    return self._parquet_frame(counter, size)
                 table = pa.ipc.open_stream(_ResponseFile(iter(counter))).read_all()
                 counter.finish()
             except (pa.ArrowInvalid, OSError, self._httpx.HTTPError) as exc:  # OSError: the stream ended early
                 raise RemoteConnectionError(f"The frame stream from {self.location} broke off: {exc}") from None
         # One chunk per record batch, as a local frame has one per row group; no copy here.
         return pl.from_arrow(table, rechunk=False)  # type: ignore[return-value]
+
+    def _parquet_frame(self, counter: "_ByteCounter", size: int) -> pl.DataFrame:
+        """The entity's Parquet file, received whole (its footer comes last), then decoded on every core."""
+        data = b"".join(counter)
+        counter.finish()
+        if size and len(data) != size:
+            raise OSError(f"{len(data):,} of {size:,} bytes arrived")
+        try:
+            return pl.read_parquet(data)
+        except pl.exceptions.PolarsError as exc:
+            raise RemoteConnectionError(f"The Parquet file from {self.location} cannot be read: {exc}") from None
 
     def _stream(self, method: str, path: str, **kwargs: Any) -> Any:
         return _Streaming(self, method, self._base + path, kwargs)

@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from ..core.snapshot import Snapshot, write_atomically
+from .file_hashes import FileHashes, stat_key
 
 CACHE_DIR = "arrow-cache"
 CACHE_FORMAT = 1
 SUFFIX = ".arrows"
 _EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # the end-of-stream marker every complete IPC stream ends with
-_HASH_BLOCK = 8 << 20
 
 
 @dataclass
@@ -65,9 +65,8 @@ class ArrowCache:
 
     def __init__(self, store_root: Path) -> None:
         self.root = Path(store_root) / CACHE_DIR
-        self._verified: dict[Path, tuple[tuple[int, ...], str]] = {}  # path -> (stat key, sha256) checked here
+        self._hashes = FileHashes()  # the files checked by this process
         self._mutex = threading.Lock()
-        self._hashing = threading.Lock()
         self._building: set[Path] = set()  # files a thread of this process is building
 
     def paths(self, snapshot: Snapshot, entity: str, codec: str = "none") -> tuple[Path, Path, Path]:
@@ -105,29 +104,16 @@ class ArrowCache:
         stat = os.fstat(handle.fileno())
         if stat.st_size != meta["size"] or stat.st_size < len(_EOS):
             return False
-        key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        with self._mutex:
-            known = self._verified.get(path)
-        if known is not None and known[0] == key:
-            return known[1] == meta["sha256"]
+        key = stat_key(stat)
+        known = self._hashes.known(path, key)
+        if known is not None:
+            return known == meta["sha256"]
         if not hash_unknown:
             return False
         handle.seek(stat.st_size - len(_EOS))
         if handle.read(len(_EOS)) != _EOS:
             return False
-        with self._hashing:  # concurrent first requests hash the file once
-            with self._mutex:
-                known = self._verified.get(path)
-            if known is None or known[0] != key:
-                handle.seek(0)
-                digest = hashlib.sha256()
-                while block := handle.read(_HASH_BLOCK):
-                    digest.update(block)
-                known = (key, digest.hexdigest())
-                with self._mutex:
-                    self._verified[path] = known
-        handle.seek(0)
-        return known[1] == meta["sha256"]
+        return self._hashes.sha256(path, handle, key) == meta["sha256"]
 
     def writer(self, snapshot: Snapshot, entity: str, codec: str = "none") -> "CacheWriter":
         return CacheWriter(self, snapshot, entity, codec)
@@ -160,9 +146,7 @@ class ArrowCache:
         threading.Thread(target=build, name=f"arrow-cache {entity}", daemon=True).start()
 
     def _remember(self, path: Path, sha256: str) -> None:
-        stat = path.stat()
-        with self._mutex:
-            self._verified[path] = ((stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns), sha256)
+        self._hashes.remember(path, stat_key(path.stat()), sha256)
 
 
 class CacheWriter:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..contract.transport import LocalTransport
 from ..core.errors import DataProductError, ManifestError
 from .arrow_cache import ArrowCache
+from .parquet_files import ParquetFiles
 from .tokens import TokenStore
 
 
@@ -18,6 +19,7 @@ class ServedProduct:
     transport: LocalTransport
     tokens: TokenStore
     arrow_cache: ArrowCache | None = None  # None: whole entities are decoded from Parquet every time
+    parquet_files: ParquetFiles = field(default_factory=ParquetFiles)  # whole entities asked for as Parquet
 
     @property
     def product(self):

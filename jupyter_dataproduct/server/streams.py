@@ -19,27 +19,32 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from ..contract.errors import BadRequestError, NotAcceptableError
-from ..contract.wire import ARROW_STREAM, CSV, JSON, NDJSON
+from ..contract.wire import ARROW_STREAM, CSV, JSON, NDJSON, PARQUET
 
-FORMATS = {"arrow": ARROW_STREAM, "csv": CSV, "json": JSON, "ndjson": NDJSON}
+FORMATS = {"arrow": ARROW_STREAM, "csv": CSV, "json": JSON, "ndjson": NDJSON}  # streamed batch by batch
+FILE_FORMATS = {"parquet": PARQUET}  # a whole entity's snapshot file, sent as it is (:mod:`.parquet_files`)
+ALLOWED = {**FORMATS, **FILE_FORMATS}
 CHUNK_ROWS = 131_072
 WRITE_BYTES = 1 << 20  # the most handed to the socket at once
 SMALL_PIECE = 1 << 16  # smaller pieces of an Arrow batch are joined, bigger ones sent as they are
 _ACCEPT = {ARROW_STREAM: "arrow", "application/vnd.apache.arrow.file": "arrow", CSV: "csv", JSON: "json", NDJSON: "ndjson",
-           "application/jsonl": "ndjson", "*/*": "arrow", "application/*": "arrow", "text/*": "csv"}
+           "application/jsonl": "ndjson", PARQUET: "parquet", "*/*": "arrow", "application/*": "arrow",
+           "text/*": "csv"}
 
 
-def negotiate(request: Request) -> str:
-    """``?format=`` wins; else the first acceptable type of the Accept header; else Arrow."""
+def negotiate(request: Request) -> list[str]:
+    """The formats the client takes, best first: ``?format=`` alone; else the acceptable
+    types of the Accept header by quality; else Arrow. (Parquet, a whole entity's file, is
+    never chosen for a wildcard: a client gets it only by naming it.)"""
     chosen = request.query_params.get("format")
     if chosen:
-        if chosen not in FORMATS:
-            raise BadRequestError(f"format must be one of {', '.join(FORMATS)}, not {chosen[:50]!r}.",
-                                  details={"parameter": "format", "allowed": list(FORMATS)})
-        return chosen
+        if chosen not in ALLOWED:
+            raise BadRequestError(f"format must be one of {', '.join(ALLOWED)}, not {chosen[:50]!r}.",
+                                  details={"parameter": "format", "allowed": list(ALLOWED)})
+        return [chosen]
     accept = request.headers.get("accept", "").strip()
     if not accept:
-        return "arrow"
+        return ["arrow"]
     ranked = []
     for position, part in enumerate(accept.split(",")):
         media, *params = [p.strip() for p in part.split(";")]
@@ -54,8 +59,8 @@ def negotiate(request: Request) -> str:
         if media.lower() in _ACCEPT and quality > 0:
             ranked.append((-quality, position, _ACCEPT[media.lower()]))
     if not ranked:
-        raise NotAcceptableError(f"Frames are sent as {', '.join(FORMATS.values())}; the Accept header allows none of them.")
-    return min(ranked)[2]
+        raise NotAcceptableError(f"Frames are sent as {', '.join(ALLOWED.values())}; the Accept header allows none of them.")
+    return list(dict.fromkeys(fmt for _, _, fmt in sorted(ranked)))
 
 
 class _Sink:
