@@ -81,7 +81,7 @@ def auth(tokens) -> dict[str, str]:
 
 def _read(server: ServerThread, tokens, codec: str = "none", **kwargs) -> pl.DataFrame:
     with RemoteTransport(f"{server.url}/actg_synthetic", tokens["synthetic_reader"], timeout=60,
-                         compression=codec) as remote:
+                         compression=codec, parquet=False) as remote:
         return remote.frame("patients", kwargs.get("where"), kwargs.get("columns"), "latest", kwargs.get("limit"))
 
 

@@ -101,7 +101,7 @@ def mixed_token(mixed) -> str:
 
 
 def _remote(server: ServerThread, token: str, codec: str, product: str = "mixed") -> RemoteTransport:
-    return RemoteTransport(f"{server.url}/{product}", token, timeout=60, compression=codec)
+    return RemoteTransport(f"{server.url}/{product}", token, timeout=60, compression=codec, parquet=False)
 
 
 def _frame_url(server: ServerThread, entity: str, product: str = "mixed") -> str:

@@ -276,7 +276,8 @@ def test_a_remote_frame_reports_the_bytes_arriving(base_url, tokens, served_dirs
     from jupyter_dataproduct.core.progress import ProgressEvent
 
     for codec in ("none", "lz4"):  # the bytes counted are those on the wire, compressed or not
-        remote = connect(f"{base_url}/actg_synthetic", token=tokens["synthetic_reader"], compression=codec)
+        # Arrow for whole entities too (the Parquet file's progress: tests/client/test_remote_parquet.py)
+        remote = connect(f"{base_url}/actg_synthetic", token=tokens["synthetic_reader"], compression=codec, parquet=False)
         for where in (None, "age >= 40"):  # whole (cached, Content-Length) and filtered (streamed)
             events: list[ProgressEvent] = []
             frame = remote.frame("patients", where=where, progress=events.append)
