@@ -144,16 +144,20 @@ def openapi(names: list[str] | None = None,
         "text/csv": {"schema": {"type": "string"}},
         "application/json": {"schema": {"type": "array", "items": OBJECT}},
         "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
     }
-    frame_response = {"200": {"description": "The rows, streamed batch by batch (Arrow IPC by default).",
+    frame_response = {"200": {"description": "The rows, streamed batch by batch (Arrow IPC by default); a whole entity "
+                                             "asked for as Parquet: the snapshot's own file, with Content-Length.",
                               "headers": {"X-Dataproduct-Snapshot": {"schema": {"type": "string"}, "description": "Snapshot id read."},
                                           "X-Dataproduct-Compression": {
                                               "schema": {"type": "string", "enum": ["none", "lz4", "zstd"]},
                                               "description": "Arrow frames: the IPC buffer codec used (none: plain)."}},
                               "content": frame_formats}}
     frame_query = [
-        _query("format", "arrow (default), csv, json or ndjson; else the Accept header decides.",
-               {"type": "string", "enum": ["arrow", "csv", "json", "ndjson"]}),
+        _query("format", "arrow (default), csv, json or ndjson; else the Accept header decides. parquet: a whole "
+               "entity (no where, columns, join or limit) as the snapshot's Parquet file, sent as it is (400 for a "
+               "filtered frame, 406 for an entity stored in parts or in object storage).",
+               {"type": "string", "enum": ["arrow", "csv", "json", "ndjson", "parquet"]}),
         _query("compression", "Arrow only: the IPC buffer codecs the client reads, best first (lz4, zstd, none; "
                "comma-separated); the first is used. Absent: plain IPC, which every Arrow reader reads."),
     ]
