@@ -59,13 +59,14 @@ class ParquetFiles:
         except OSError as exc:
             raise _damaged(snapshot, recorded["file"], f"cannot be read ({exc.strerror or exc})") from None
         try:
-            self._check(snapshot, recorded, path, handle)
+            size = self._check(snapshot, recorded, path, handle)
         except BaseException:
             handle.close()
             raise
-        return EntityFile(path, handle, os.fstat(handle.fileno()).st_size)
+        return EntityFile(path, handle, size)
 
-    def _check(self, snapshot: Snapshot, recorded: dict[str, Any], path: Path, handle: BinaryIO) -> None:
+    def _check(self, snapshot: Snapshot, recorded: dict[str, Any], path: Path, handle: BinaryIO) -> int:
+        """The open file's size, once it is known to be the recorded file."""
         stat = os.fstat(handle.fileno())
         if recorded.get("bytes") is not None and stat.st_size != recorded["bytes"]:
             raise _damaged(snapshot, recorded["file"], f"has {stat.st_size:,} bytes, the snapshot recorded {recorded['bytes']:,}")
@@ -81,6 +82,7 @@ class ParquetFiles:
         if digest != recorded["sha256"]:
             raise _damaged(snapshot, recorded["file"], "changed since the snapshot was built (sha256 differs)")
         handle.seek(0)
+        return stat.st_size
 
 
 def _damaged(snapshot: Snapshot, file: str, problem: str) -> IntegrityError:
