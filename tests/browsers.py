@@ -29,7 +29,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def lab_process(command: list[str], *, cwd: Path, env: dict[str, str], log: Path, ready: str,
-                token: str, timeout: float = 90) -> Iterator[subprocess.Popen]:
+                token: str, timeout: float = 180) -> Iterator[subprocess.Popen]:
     """Run ``command`` (a ``jupyter lab``) until ``ready`` (a URL) answers 200 with ``token``;
     fail with the end of its log if it does not start. The process is always stopped."""
     with open(log, "w") as log_file:
@@ -58,8 +58,11 @@ def lab_process(command: list[str], *, cwd: Path, env: dict[str, str], log: Path
 @contextlib.contextmanager
 def chromium() -> Iterator[object]:
     """Debian's Chromium, headless, through Playwright (which never downloads a browser here)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s by default (page.set_default_timeout does not apply to it): a loaded
+    # CI machine can take longer to render what a test waits for. A passing check returns early.
+    expect.set_options(timeout=30_000)
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     with sync_playwright() as playwright:

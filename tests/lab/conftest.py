@@ -80,6 +80,8 @@ def api(jp_fetch, root):
             kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
         elif method in ("POST", "PUT"):
             kwargs["body"] = "{}"
+        # pytest-jupyter's default is 20 s: a run or a build on a loaded CI machine can take longer.
+        kwargs.setdefault("request_timeout", 120)
         response = await jp_fetch("dataproduct", *parts, method=method, raise_error=False, **kwargs)
         text = response.body.decode()
         return response.code, (json.loads(text) if text else None)

@@ -247,7 +247,7 @@ def test_clients_breaking_off_leave_the_server_and_the_cache_fine(cached_server,
     for _ in range(3):  # from the cache file
         break_off()
     time.sleep(0.3)
-    assert httpx.get(cached_server.url + "/api/health").json()["status"] == "ok"
+    assert httpx.get(cached_server.url + "/api/health", timeout=60).json()["status"] == "ok"
     assert _read(cached_server, tokens, codec).equals(local)
     assert data.stat().st_mtime_ns == stamp and _files(cache_dir) == [data, data.with_suffix(".json")]
     assert threading.active_count() < 100
