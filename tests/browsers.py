@@ -76,6 +76,20 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+def wait_for_lab(page) -> None:
+    """Wait until the JupyterLab in ``page`` has started, restored its layout and opened what it
+    opens at start. With an empty main area it opens a Launcher once its file browser has
+    restored, which can come after ``restored`` and after the network went quiet on a loaded
+    machine; activating it takes the keyboard focus, from a test that had already put it
+    somewhere (a focus test failed on that once in CI)."""
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    page.wait_for_function("() => !window.jupyterapp.shell.isEmpty('main')", timeout=90_000)
+    # The activation is a Lumino message, delivered on an animation frame: let it be handled.
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_load_state("networkidle")
+
+
 PANEL = "#jp-dataproduct-panel"
 
 

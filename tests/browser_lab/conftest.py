@@ -23,7 +23,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.browsers import SCREENSHOTS, chromium, free_port, lab_process
+from tests.browsers import SCREENSHOTS, chromium, free_port, lab_process, wait_for_lab
 from tests.servers import dataproduct_serve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,8 +122,7 @@ def page(browser, lab: Lab) -> Iterator[object]:
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=90_000)
     page.wait_for_selector(".jp-LabShell")
     # The layout is restored (and the focus settled) before a test types anything.
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
-    page.wait_for_load_state("networkidle")
+    wait_for_lab(page)
     yield page
     context.close()
     # The panel logs nothing as an error and throws nothing uncaught while it is used.

@@ -147,9 +147,15 @@ def test_the_keyboard_focus_shows_on_row_buttons(page, screenshot):
     set_sidebar_width(page, WIDTHS["narrow"])
     show_only(panel, ("Products", "Snapshots"))
     select(panel, "actg175")
-    use = panel.locator(".jp-DataProduct-snapshot .jp-DataProduct-use").first
+    row = panel.locator(".jp-DataProduct-snapshot").first
+    use = row.locator(".jp-DataProduct-use")
+    expect(use).to_be_visible()
+    # By keyboard (so :focus-visible applies): from the button back to the row's pick box and forward again.
+    # Each step waits for the focus to be where it should before the next key.
     use.focus()
+    expect(use).to_be_focused()
     page.keyboard.press("Shift+Tab")
+    expect(row.locator(".jp-DataProduct-pick")).to_be_focused()
     page.keyboard.press("Tab")
     expect(use).to_be_focused()
     panel.screenshot(path=str(screenshot.folder / "layout-focus-row-button.png"))
