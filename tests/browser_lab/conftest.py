@@ -73,6 +73,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     _write_json(config / "jupyter_server_config.json", {
         "ServerApp": {"jpserver_extensions": {"jupyter_dataproduct": True}},
         "LabApp": {"extra_labextensions_path": [str(extensions)], "expose_app_in_browser": True},
+        # The panel lists a product that takes longer than this as not answering: 5 s by default,
+        # which a loaded CI machine can need to read a local product's details the first time.
+        "DataProductLab": {"health_timeout": 60.0},
     })
     port, token = free_port(), secrets.token_hex(16)
     # One product that cannot answer (nothing listens on its port), with a token that must

@@ -37,7 +37,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "actg175"
 @pytest.fixture
 def lab_settings() -> dict[str, Any]:
     """``c.DataProductLab`` for this test (override it in a test module to configure products)."""
-    return {}
+    # A loaded CI machine can take longer than the 5 s default to read a local product's details
+    # (the list would show it as not answering); tests of the timeout set their own.
+    return {"health_timeout": 60.0}
 
 
 @pytest.fixture
