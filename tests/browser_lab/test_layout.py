@@ -173,3 +173,16 @@ def test_the_keyboard_focus_shows_on_row_buttons(page, screenshot):
     page.keyboard.press("Tab")
     expect(use).to_be_focused()
     panel.screenshot(path=str(screenshot.folder / "layout-focus-row-button.png"))
+
+
+def test_opening_the_panel_focuses_the_selected_product(page):
+    panel = open_panel(page)
+    show_only(panel, ("Products",))
+    rows = panel.locator(".jp-DataProduct-product")
+    expect(rows.nth(1)).to_be_visible()
+    last = rows.last.get_attribute("data-product")  # not the first row: that one is focused by default too
+    select(panel, last)
+    page.locator(".jp-SideBar [data-id='filebrowser']").click()  # the focus leaves the panel
+    expect(panel).to_be_hidden()
+    page.evaluate("window.jupyterapp.commands.execute('dataproduct:open-panel')")
+    expect(panel.locator(f'.jp-DataProduct-product[data-product="{last}"]')).to_be_focused()
