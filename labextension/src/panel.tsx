@@ -154,10 +154,16 @@ export class DataProductPanel extends SidePanel {
     if (this.node.contains(document.activeElement) && document.activeElement !== this.node) {
       return;
     }
-    const target = this.node.querySelector<HTMLElement>(
-      '.jp-DataProduct-product.jp-mod-selected, .jp-DataProduct-product, .jp-DataProduct-add'
-    );
-    target?.focus();
+    // One selector at a time: a selector list would match whichever comes first on the page
+    // (the Add button sits above the rows), not the first in this order of preference.
+    const preferred = ['.jp-DataProduct-product.jp-mod-selected', '.jp-DataProduct-product', '.jp-DataProduct-add'];
+    for (const selector of preferred) {
+      const target = this.node.querySelector<HTMLElement>(selector);
+      if (target) {
+        target.focus();
+        return;
+      }
+    }
   }
 
   protected onAfterShow(msg: Message): void {
