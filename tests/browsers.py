@@ -29,7 +29,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def lab_process(command: list[str], *, cwd: Path, env: dict[str, str], log: Path, ready: str,
-                token: str, timeout: float = 90) -> Iterator[subprocess.Popen]:
+                token: str, timeout: float = 180) -> Iterator[subprocess.Popen]:
     """Run ``command`` (a ``jupyter lab``) until ``ready`` (a URL) answers 200 with ``token``;
     fail with the end of its log if it does not start. The process is always stopped."""
     with open(log, "w") as log_file:
@@ -58,8 +58,11 @@ def lab_process(command: list[str], *, cwd: Path, env: dict[str, str], log: Path
 @contextlib.contextmanager
 def chromium() -> Iterator[object]:
     """Debian's Chromium, headless, through Playwright (which never downloads a browser here)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s by default (page.set_default_timeout does not apply to it): a loaded
+    # CI machine can take longer to render what a test waits for. A passing check returns early.
+    expect.set_options(timeout=30_000)
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     with sync_playwright() as playwright:
@@ -71,6 +74,20 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def wait_for_lab(page) -> None:
+    """Wait until the JupyterLab in ``page`` has started, restored its layout and opened what it
+    opens at start. With an empty main area it opens a Launcher once its file browser has
+    restored, which can come after ``restored`` and after the network went quiet on a loaded
+    machine; activating it takes the keyboard focus, from a test that had already put it
+    somewhere (a focus test failed on that once in CI)."""
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    page.wait_for_function("() => !window.jupyterapp.shell.isEmpty('main')", timeout=90_000)
+    # The activation is a Lumino message, delivered on an animation frame: let it be handled.
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_load_state("networkidle")
 
 
 PANEL = "#jp-dataproduct-panel"

@@ -31,7 +31,7 @@ def dataproduct_serve(*products: Path, options: tuple[str, ...] = (), log: Path 
         match = ANNOUNCED.match(line)
         assert match and match.group(2) != "0", f"dataproduct serve announced: {line!r}"
         base = match.group(1)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a child Python importing polars on a loaded CI machine
         while True:
             try:
                 if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:

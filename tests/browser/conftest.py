@@ -80,7 +80,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         f"--LabApp.extra_labextensions_path={extensions}",
     ]
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config")}
-    with lab_process(command, cwd=repo, env=env, log=home / "lab.log", ready=f"{url}/api/status", token=token, timeout=60):
+    with lab_process(command, cwd=repo, env=env, log=home / "lab.log", ready=f"{url}/api/status", token=token):
         yield Lab(url, token, root)
 
 

@@ -23,7 +23,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.browsers import SCREENSHOTS, chromium, free_port, lab_process
+from tests.browsers import SCREENSHOTS, chromium, free_port, lab_process, wait_for_lab
 from tests.servers import dataproduct_serve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,6 +73,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     _write_json(config / "jupyter_server_config.json", {
         "ServerApp": {"jpserver_extensions": {"jupyter_dataproduct": True}},
         "LabApp": {"extra_labextensions_path": [str(extensions)], "expose_app_in_browser": True},
+        # The panel lists a product that takes longer than this as not answering: 5 s by default,
+        # which a loaded CI machine can need to read a local product's details the first time.
+        "DataProductLab": {"health_timeout": 60.0},
     })
     port, token = free_port(), secrets.token_hex(16)
     # One product that cannot answer (nothing listens on its port), with a token that must
@@ -122,8 +125,7 @@ def page(browser, lab: Lab) -> Iterator[object]:
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=90_000)
     page.wait_for_selector(".jp-LabShell")
     # The layout is restored (and the focus settled) before a test types anything.
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
-    page.wait_for_load_state("networkidle")
+    wait_for_lab(page)
     yield page
     context.close()
     # The panel logs nothing as an error and throws nothing uncaught while it is used.

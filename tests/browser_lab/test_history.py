@@ -8,7 +8,7 @@ import shutil
 from playwright.sync_api import expect
 
 from jupyter_dataproduct.core.product import Product
-from tests.browsers import PANEL, open_panel
+from tests.browsers import PANEL, open_panel, wait_for_lab
 
 
 def expand(panel, title: str):
@@ -41,7 +41,7 @@ def run_from_the_form(page, panel):
 
 def test_a_run_shows_in_history_reruns_and_opens_its_form_pre_filled(page, lab, screenshot):
     page.goto(lab.lab_url("lab/workspaces/history"))
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    wait_for_lab(page)
     panel = open_panel(page)
     run_from_the_form(page, panel)
 
@@ -116,7 +116,7 @@ def test_a_run_shows_in_history_reruns_and_opens_its_form_pre_filled(page, lab, 
 
 def test_the_open_protocol_command_drops_unknown_parameters_and_shows_refused_values(page, lab, screenshot):
     page.goto(lab.lab_url("lab/workspaces/history-command"))
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    wait_for_lab(page)
     panel = open_panel(page)
     page.evaluate("""() => window.jupyterapp.commands.execute('dataproduct:open-protocol', {
         product: 'actg175', protocol: 'compare_arms@0.9.0',
@@ -145,7 +145,7 @@ def run_cell(page, code: str) -> None:
 
 def test_current_notebook_shows_the_kernels_products_and_pinned_snapshot(page, lab, screenshot):
     page.goto(lab.lab_url("lab/workspaces/current-notebook"))
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    wait_for_lab(page)
     panel = open_panel(page)
     expand(panel, "Current notebook")
     current = panel.locator(".jp-DataProduct-current")

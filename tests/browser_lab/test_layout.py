@@ -30,6 +30,20 @@ OVERFLOWING = """panel => {
   return found;
 }"""
 
+# Resolves once the panel's sections kept their boxes for a few animation frames (the accordion
+# has settled its sizes after a section opened), rather than after a fixed time.
+SETTLED = """async panel => {
+  const boxes = () => [...panel.querySelectorAll('.lm-AccordionPanel > *')]
+    .map(e => { const r = e.getBoundingClientRect(); return [r.top, r.height, r.width].join(','); }).join('|');
+  let last = boxes();
+  for (let same = 0, frames = 0; same < 3 && frames < 1000; frames++) {
+    await new Promise(done => requestAnimationFrame(done));
+    const now = boxes();
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+}"""
+
 
 def set_sidebar_width(page, width: int) -> None:
     """Drag the handle between the left sidebar and the main area until the panel is ``width`` wide."""
@@ -85,7 +99,7 @@ def test_every_section_fits_the_sidebar(page, lab, screenshot, size, long_names)
     problems = {}
     for title in SECTIONS:
         show_only(panel, (title,) if title == "Products" else ("Products", title))
-        page.wait_for_timeout(300)  # the accordion settles its sizes
+        panel.evaluate(SETTLED)  # the accordion settles its sizes
         panel.screenshot(path=str(screenshot.folder / f"layout-{size}-{title.lower().replace(' ', '-')}.png"))
         if found := overflowing(panel):
             problems[title] = found
@@ -147,9 +161,15 @@ def test_the_keyboard_focus_shows_on_row_buttons(page, screenshot):
     set_sidebar_width(page, WIDTHS["narrow"])
     show_only(panel, ("Products", "Snapshots"))
     select(panel, "actg175")
-    use = panel.locator(".jp-DataProduct-snapshot .jp-DataProduct-use").first
+    row = panel.locator(".jp-DataProduct-snapshot").first
+    use = row.locator(".jp-DataProduct-use")
+    expect(use).to_be_visible()
+    # By keyboard (so :focus-visible applies): from the button back to the row's pick box and forward again.
+    # Each step waits for the focus to be where it should before the next key.
     use.focus()
+    expect(use).to_be_focused()
     page.keyboard.press("Shift+Tab")
+    expect(row.locator(".jp-DataProduct-pick")).to_be_focused()
     page.keyboard.press("Tab")
     expect(use).to_be_focused()
     panel.screenshot(path=str(screenshot.folder / "layout-focus-row-button.png"))

@@ -8,7 +8,7 @@ import pytest
 
 from playwright.sync_api import expect
 
-from tests.browsers import PANEL, open_panel
+from tests.browsers import PANEL, open_panel, wait_for_lab
 
 
 def test_the_icon_opens_the_panel_listing_the_example_product(page, screenshot):
@@ -112,8 +112,7 @@ def test_the_same_flow_by_keyboard_only(page, lab, screenshot):
     # A workspace of its own: a notebook restored from an earlier test would take the focus
     # (and close the palette) while this test types.
     page.goto(lab.lab_url("lab/workspaces/keyboard-only"))
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
-    page.wait_for_load_state("networkidle")
+    wait_for_lab(page)
     palette = page.locator("#modal-command-palette")
     for _ in range(5):  # retried: JupyterLab settles its keymaps and focus after loading
         page.keyboard.press("Control+Shift+C")

@@ -11,6 +11,7 @@ import sys
 
 from playwright.sync_api import expect
 
+from tests.browsers import wait_for_lab
 from tests.servers import dataproduct_serve
 
 PANEL = "#jp-dataproduct-panel"
@@ -115,7 +116,7 @@ def test_plugins_are_listed_by_language_and_open_in_the_editor(page, screenshot)
 def test_a_plugin_goes_from_a_cell_to_the_product_and_a_protocol_from_the_ui_alone(page, lab, screenshot):
     page.goto(lab.lab_url("lab/workspaces/plugins-round-trip"))  # a layout of its own
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=90_000)
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    wait_for_lab(page)
     notebook = new_notebook(page)
     panel, section = open_plugins(page)
 
@@ -209,7 +210,7 @@ def test_a_plugin_goes_from_a_cell_to_the_product_and_a_protocol_from_the_ui_alo
 def test_a_servers_plugin_source_shows_read_only_only_where_the_server_shares_it(page, lab, screenshot, tmp_path):
     page.goto(lab.lab_url("lab/workspaces/plugins-remote"))  # a layout of its own
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=90_000)
-    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    wait_for_lab(page)
     folder = tmp_path / "actg175"
     shutil.copytree(lab.root / "examples" / "actg175", folder, symlinks=True)
     token = subprocess.run([sys.executable, "-m", "jupyter_dataproduct.cli", "token", "create", str(folder), "--role", "reader"],

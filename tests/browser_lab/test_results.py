@@ -83,7 +83,7 @@ def executed(lab) -> Path:
     notebook = lab.root / NOTEBOOK
     write_notebook(notebook)
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                    "--ExecutePreprocessor.timeout=300", str(notebook)], check=True, capture_output=True,
+                    "--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=180", str(notebook)], check=True, capture_output=True,
                    cwd=lab.root, env=env)
     return notebook
 

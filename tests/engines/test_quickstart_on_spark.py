@@ -24,7 +24,7 @@ def _execute(folder: Path, engine: str) -> nbformat.NotebookNode:
     saved = os.environ.get("DATAPRODUCT_ENGINE")
     os.environ["DATAPRODUCT_ENGINE"] = engine  # the kernel inherits it; the notebook is unchanged
     try:
-        NotebookClient(notebook, timeout=600, kernel_name="python3",
+        NotebookClient(notebook, timeout=600, startup_timeout=180, kernel_name="python3",
                        resources={"metadata": {"path": str(folder)}}).execute()
         nbformat.write(notebook, folder / "executed.ipynb")  # kept for a look when outputs differ
     finally:

@@ -49,7 +49,7 @@ class Frontend:
 def frontend() -> Iterator[Frontend]:
     from jupyter_client.manager import start_new_kernel
 
-    manager, client = start_new_kernel(kernel_name="python3")
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=180)
     try:
         yield Frontend(client)
     finally:

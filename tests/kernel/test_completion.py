@@ -124,7 +124,7 @@ def test_other_lines_complete_as_python(ip, connected):
 def test_a_real_kernel_answers_with_our_candidates_only(connected):
     from jupyter_client.manager import start_new_kernel
 
-    manager, client = start_new_kernel(kernel_name="python3")
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=180)
     try:
         client.execute_interactive(f"%load_ext jupyter_dataproduct\nproduct = %dataproduct connect {connected}", timeout=60)
         reply = client.complete("%dataproduct run ", reply=True, timeout=30)["content"]

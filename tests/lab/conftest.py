@@ -37,7 +37,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "actg175"
 @pytest.fixture
 def lab_settings() -> dict[str, Any]:
     """``c.DataProductLab`` for this test (override it in a test module to configure products)."""
-    return {}
+    # A loaded CI machine can take longer than the 5 s default to read a local product's details
+    # (the list would show it as not answering); tests of the timeout set their own.
+    return {"health_timeout": 60.0}
 
 
 @pytest.fixture
@@ -80,6 +82,8 @@ def api(jp_fetch, root):
             kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
         elif method in ("POST", "PUT"):
             kwargs["body"] = "{}"
+        # pytest-jupyter's default is 20 s: a run or a build on a loaded CI machine can take longer.
+        kwargs.setdefault("request_timeout", 120)
         response = await jp_fetch("dataproduct", *parts, method=method, raise_error=False, **kwargs)
         text = response.body.decode()
         return response.code, (json.loads(text) if text else None)

@@ -22,7 +22,7 @@ def executed(tmp_path_factory) -> tuple[dict[str, nbformat.NotebookNode], Path]:
     shutil.copytree(EXAMPLES / "actg175", folder / "actg175", ignore=shutil.ignore_patterns(".dataproduct"))
     before = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*"))
     notebook = nbformat.read(folder / "authoring.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(notebook, timeout=300, startup_timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
     assert sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*")) == before  # examples/ untouched
     return {cell.id: cell for cell in notebook.cells}, folder
 

@@ -44,7 +44,7 @@ def executed(request, tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
         saved = {k: os.environ.get(k) for k in environment}
         os.environ.update(environment)  # the kernel inherits it
         try:
-            NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+            NotebookClient(notebook, timeout=300, startup_timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
         finally:
             for key, value in saved.items():
                 os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)

@@ -25,7 +25,7 @@ def executed(r_env, tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
     saved = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)  # the kernel inherits it
     try:
-        NotebookClient(notebook, timeout=300, kernel_name="ir", resources={"metadata": {"path": str(folder)}}).execute()
+        NotebookClient(notebook, timeout=300, startup_timeout=180, kernel_name="ir", resources={"metadata": {"path": str(folder)}}).execute()
     finally:
         for key, value in saved.items():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)

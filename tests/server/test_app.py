@@ -454,7 +454,8 @@ def test_the_host_header_is_never_reflected(base_url, headers):
     import httpx
 
     for path in (f"{P}/", f"{P}/snapshots/", "/api/health/"):
-        response = httpx.get(f"{base_url}{path}", headers={**headers["reader"], "Host": "evil.example"}, follow_redirects=False)
+        response = httpx.get(f"{base_url}{path}", headers={**headers["reader"], "Host": "evil.example"}, follow_redirects=False,
+                             timeout=60)
         assert "evil.example" not in response.headers.get("location", "") and "evil.example" not in response.text
         assert response.status_code in (401, 404), (path, response.status_code)
 

@@ -94,7 +94,7 @@ def _params(codec: str) -> dict[str, str]:
     return {} if codec == "none" else {"compression": codec}
 
 
-def _cache_file(cache_dir: Path, codec: str = "none", timeout: float = 30) -> Path:
+def _cache_file(cache_dir: Path, codec: str = "none", timeout: float = 120) -> Path:
     """The one cache file of ``codec``, once its background build has finished (file, sidecar, no temp)."""
     pattern = "*-" + "?" * 64 + ("" if codec == "none" else f".{codec}") + ".arrows"
     deadline = time.monotonic() + timeout
@@ -107,7 +107,7 @@ def _cache_file(cache_dir: Path, codec: str = "none", timeout: float = 30) -> Pa
         time.sleep(0.05)
 
 
-def _rebuilt(data: Path, timeout: float = 30) -> dict:
+def _rebuilt(data: Path, timeout: float = 120) -> dict:
     """The sidecar once the file has been rebuilt to match it again."""
     import hashlib
 
@@ -247,7 +247,7 @@ def test_clients_breaking_off_leave_the_server_and_the_cache_fine(cached_server,
     for _ in range(3):  # from the cache file
         break_off()
     time.sleep(0.3)
-    assert httpx.get(cached_server.url + "/api/health").json()["status"] == "ok"
+    assert httpx.get(cached_server.url + "/api/health", timeout=60).json()["status"] == "ok"
     assert _read(cached_server, tokens, codec).equals(local)
     assert data.stat().st_mtime_ns == stamp and _files(cache_dir) == [data, data.with_suffix(".json")]
     assert threading.active_count() < 100

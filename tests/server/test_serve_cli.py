@@ -14,7 +14,7 @@ from tests.servers import dataproduct_serve
 def test_port_0_announces_the_port_it_got_and_serves_there(served_dirs):
     # dataproduct_serve asserts the announced port is a real one, then that it answers there.
     with dataproduct_serve(served_dirs["actg175"]) as base:
-        assert httpx.get(f"{base}/api/health").json()["status"] == "ok"
+        assert httpx.get(f"{base}/api/health", timeout=60).json()["status"] == "ok"
 
 
 def test_a_taken_port_is_a_clear_error(served_dirs):
@@ -72,7 +72,7 @@ def test_half_sent_requests_are_timed_out(served_dirs, tokens, tmp_path):
         slow.append(half_sent(base, b""))  # says nothing at all
         closed = [closed_by_server(sock) for sock in slow]
         assert all(closed), closed
-        assert httpx.get(f"{base}/api/health").status_code == 200
+        assert httpx.get(f"{base}/api/health", timeout=60).status_code == 200
     log = (tmp_path / "log").read_text()
     assert log.count("did not send a whole request") == 1 and "Traceback" not in log, log[-2000:]
 

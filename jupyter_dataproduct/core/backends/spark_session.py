@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError, MissingDependencyError
 from .choice import EngineChoice
@@ -78,8 +78,22 @@ def jobs_started(session: "SparkSession") -> int | None:
     its status tracker; None on Spark Connect (no context in the client). Benchmarks and
     tests take the difference around a run to count its jobs."""
     try:
-        tracker = session.sparkContext.statusTracker()
+        context = session.sparkContext
+        tracker = context.statusTracker()
     except Exception:  # Spark Connect: no SparkContext in the client
         return None
+    _deliver_events(context)
     known = [*tracker.getJobIdsForGroup(None), *tracker.getActiveJobsIds()]
     return max(known, default=-1) + 1
+
+
+def _deliver_events(context: Any) -> None:
+    """Wait until the listener bus has handed every event posted so far to its listeners.
+
+    The status tracker reads a store those listeners fill asynchronously (Spark documents
+    its "very weak consistency"): on a loaded machine, jobs that already ran could still be
+    missing from it, so a count taken around a run would give some of them to the next one."""
+    try:
+        context._jsc.sc().listenerBus().waitUntilEmpty(60_000)
+    except Exception:  # a JVM-internal call: without it the count can only lag
+        pass
