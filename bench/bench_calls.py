@@ -134,10 +134,14 @@ def _parts(rows: dict, product_dir: Path, checked_once, calls: int, repeat: int)
     rows["  of which: the memo key (bind, code stamp)"] = per_call(memo_key, calls, repeat)
     rows["  of which: the history entry (record_again, durable)"] = per_call(
         lambda: product.history.record_again(entry), calls, repeat)
-    wait, journal.wait_durable = journal.wait_durable, lambda sequence: None
-    rows["  the history entry without waiting for its sync"] = per_call(
-        lambda: product.history.record_again(entry), calls, repeat)
-    journal.wait_durable = wait
+    if hasattr(product.history, "record_again_pending"):  # this version: the server awaits the sync
+        rows["  the history entry without waiting for its sync"] = per_call(
+            lambda: product.history.record_again_pending(entry), calls, repeat)
+    else:
+        wait, journal.wait_durable = journal.wait_durable, lambda sequence: None
+        rows["  the history entry without waiting for its sync"] = per_call(
+            lambda: product.history.record_again(entry), calls, repeat)
+        journal.wait_durable = wait
 
 
 if __name__ == "__main__":

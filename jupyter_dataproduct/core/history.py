@@ -28,6 +28,7 @@ import secrets
 import shutil
 import threading
 import uuid
+from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -39,6 +40,7 @@ import polars as pl
 from .disk import reporting_full_disk
 from .errors import DataProductError, ParameterError
 from .history_journal import Journal
+from .history_journal import wait as wait_durable
 from .result import Result
 from .snapshot import exclusive_lock, now_iso, write_atomically
 
@@ -75,6 +77,16 @@ class HistoryEntry:
         }
 
 
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry written and visible, and the future of its durability: done once it would
+    survive a crash of the machine; its exception is the HistoryNotDurableError (503) or
+    DiskFullError of a failed sync (a waiter gives up after ``history_journal.WAIT_SECONDS``)."""
+
+    entry: HistoryEntry
+    durable: Future[None]
+
+
 class History:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -108,8 +120,17 @@ class History:
     def record_again(self, entry_id: str) -> HistoryEntry | None:
         """A new entry (now, by the current user) for a run whose result is the stored result of
         entry ``entry_id``: a server answering an identical call on an immutable snapshot from
-        memory still records who asked for what. None when that entry or its stored result is
-        gone (pruned): the caller then runs for real."""
+        memory still records who asked for what. Returns once the entry is durable; None when
+        that entry or its stored result is gone (pruned): the caller then runs for real."""
+        pending = self.record_again_pending(entry_id)
+        if pending is None:
+            return None
+        wait_durable(pending.durable)
+        return pending.entry
+
+    def record_again_pending(self, entry_id: str) -> PendingEntry | None:
+        """:meth:`record_again` without waiting: the entry, visible now, and the future of its
+        durability, for a caller that waits without a thread (a server's event loop)."""
         self._ready()
         try:
             earlier = json.loads((self.entries_dir / (entry_id + _ENTRY_SUFFIX)).read_text())
@@ -137,8 +158,7 @@ class History:
             except BaseException:
                 hidden.unlink(missing_ok=True)
                 raise
-        self.journal.wait_durable(sequence)
-        return self._entry(entry)
+        return PendingEntry(self._entry(entry), self.journal.durable(sequence))
 
     def is_stored(self, entry_id: str) -> bool:
         """Whether entry ``entry_id`` exists and its result is stored (reads that one file)."""

@@ -27,6 +27,7 @@ import json
 import os
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
@@ -73,6 +74,7 @@ class Journal:
         self._synced = 0  # every append up to this one is durable
         self._handled = 0  # every append up to this one is synced or failed
         self._failed: tuple[int, BaseException] | None = None  # the last failed sync: (up to, error)
+        self._waiting: list[tuple[int, Future[None]]] = []  # (sequence, its future) not yet handled
         self._committer: threading.Thread | None = None
 
     # -- writing (under the history's lock) ----------------------------------------------------
@@ -87,7 +89,7 @@ class Journal:
             os.write(fd, line)  # O_APPEND: whole lines, also with other processes appending
             with self._cond:
                 self._appended += 1
-                self._cond.notify_all()
+                self._cond.notify()  # the committer is the only thread waiting on it
                 return self._appended
 
     def _open(self) -> int:
@@ -118,27 +120,34 @@ class Journal:
 
     # -- waiting ------------------------------------------------------------------------------
 
+    def durable(self, sequence: int) -> Future[None]:
+        """A future done once append ``sequence`` is synced; its exception is the
+        HistoryNotDurableError (or DiskFullError) of a failed sync. It cannot be cancelled: the
+        entry is written either way, and the committer resolves it from its own thread (a
+        server awaits it with ``asyncio.wrap_future`` instead of parking a thread on it)."""
+        future: Future[None] = Future()
+        future.set_running_or_notify_cancel()  # running: a caller that goes away cannot cancel it under the committer
+        with self._cond:
+            if self._synced >= sequence:
+                future.set_result(None)
+            elif self._failed is not None and self._failed[0] >= sequence:
+                future.set_exception(_not_durable(self._failed[1]))
+            else:
+                self._waiting.append((sequence, future))
+                if self._committer is None:
+                    self._committer = threading.Thread(target=self._commit, name="dataproduct-history-commit",
+                                                       daemon=True)
+                    self._committer.start()
+        return future
+
     def wait_durable(self, sequence: int) -> None:
         """Return once append ``sequence`` is synced; HistoryNotDurableError when the sync failed
         or did not finish within WAIT_SECONDS (a DiskFullError when the disk was full)."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        with self._cond:
-            if self._committer is None:
-                self._committer = threading.Thread(target=self._commit, name="dataproduct-history-commit", daemon=True)
-                self._committer.start()
-            while self._synced < sequence:
-                if self._failed is not None and self._failed[0] >= sequence:
-                    raise _not_durable(self._failed[1])
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise HistoryNotDurableError(
-                        f"The disk did not confirm this run's history entry within {WAIT_SECONDS:g} s; the entry is "
-                        "written but may not survive a crash of the machine. Check the server's disk.")
-                self._cond.wait(left)
+        wait(self.durable(sequence))
 
     def _commit(self) -> None:
-        """The committer: sync everything appended so far, wake those it covers, repeat; it ends
-        (closing the journal) after a second with nothing to do. Only it closes descriptors."""
+        """The committer: sync everything appended so far, resolve the futures it covers, repeat;
+        it ends (closing the journal) after a second with nothing to do. Only it closes descriptors."""
         while True:
             with self._cond:
                 if self._handled >= self._appended:
@@ -147,23 +156,27 @@ class Journal:
                 if self._handled >= self._appended:
                     self._committer = None
                     self._close()
-                    return
+                    return  # nobody waits: a future is only left for an append not yet handled
                 target, current, stale, self._stale = self._appended, self._fd, self._stale, []
+            error: BaseException | None = None
             try:
                 for fd in [*stale, current]:
                     if fd is not None:
                         os.fdatasync(fd)
             except BaseException as exc:  # noqa: BLE001 - handed to every caller of this batch
-                with self._cond:
-                    self._failed, self._handled = (target, exc), target
-                    self._cond.notify_all()
-                continue
+                error = exc
             finally:
                 for fd in stale:
                     os.close(fd)
             with self._cond:
-                self._synced = self._handled = target
-                self._cond.notify_all()
+                if error is None:
+                    self._synced = target
+                else:
+                    self._failed = (target, error)
+                self._handled = target
+                covered = [w for w in self._waiting if w[0] <= target]
+                self._waiting = [w for w in self._waiting if w[0] > target]
+            _resolve(covered, error)
 
     def _close(self) -> None:
         for fd in [*self._stale, self._fd]:
@@ -223,6 +236,31 @@ class Journal:
                     path.unlink()  # a segment whose entries are all pruned
                 elif len(kept) < len(lines):
                     write_atomically(path, b"".join(kept).decode())
+
+
+def _resolve(covered: list[tuple[int, Future[None]]], error: BaseException | None) -> None:
+    """Finish the futures of one sync (outside the lock: their callbacks run here)."""
+    for _, future in covered:
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(_not_durable(error))
+
+
+def wait(durable: Future[None]) -> None:
+    """Block until ``durable`` (a :meth:`Journal.durable` future) is done: its error if the sync
+    failed, HistoryNotDurableError after WAIT_SECONDS."""
+    try:
+        durable.result(WAIT_SECONDS)
+    except TimeoutError:
+        raise not_durable_in_time() from None
+
+
+def not_durable_in_time() -> HistoryNotDurableError:
+    """The error of a caller that waited WAIT_SECONDS for its entry's sync."""
+    return HistoryNotDurableError(
+        f"The disk did not confirm this run's history entry within {WAIT_SECONDS:g} s; the entry is "
+        "written but may not survive a crash of the machine. Check the server's disk.")
 
 
 def _not_durable(exc: BaseException) -> DataProductError:

@@ -167,6 +167,13 @@ class Repository:
 
     def _inside(self, folder: Path) -> bool:
         """A symlink may not bring code or protocols in from outside the product folder."""
+        try:
+            levels = folder.relative_to(self.root).parts
+        except ValueError:  # not named below the root: resolve it
+            levels = None
+        if levels is not None and ".." not in levels and not any(
+                os.path.islink(self.root.joinpath(*levels[:n])) for n in range(1, len(levels) + 1)):
+            return True  # no link to follow: one lstat per level (resolving the whole path, per request, costs ~10x)
         return folder.resolve().is_relative_to(self._resolved_root)
 
 

@@ -18,7 +18,7 @@ from ..core.repository import checked_once
 from .auth import Call, endpoint
 from ..contract.errors import BadRequestError, PluginNotFoundError, SourceNotSharedError
 from .requests import expect_object, query_text, read_json, tables_format
-from .responses import json_from_thread
+from .responses import WhenDurable, json_from_thread
 from .result_memo import memo_key
 from .runs import run_in_budget
 from ..contract.wire import encode_result
@@ -41,13 +41,13 @@ async def run_protocol(call: Call) -> Response:
     ref = call.request.path_params["ref"]
     parameters, snapshot, tables = await _run_inputs(call, ref, "The parameters")
 
-    def work() -> dict[str, Any] | bytes:
+    def work() -> dict[str, Any] | WhenDurable:
         memo = getattr(call.request.app.state, "result_memo", None)
         with checked_once():  # the key looks at the protocol three times: one look at the files
             key = memo_key(memo, call.product, ref, parameters, snapshot)
         remembered = memo.answer(call.product, key, tables) if key is not None else None
         if remembered is not None:  # the same run on the same snapshot and code: no worker needed
-            return remembered  # the JSON document, encoded
+            return remembered  # the JSON document, encoded, sent once its history entry is durable
         result = run_in_budget(call, "run", ref, parameters, snapshot=snapshot)
         if key is not None:
             memo.remember(call.product, key, result)

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import contextvars
 import logging
+from dataclasses import dataclass
 from typing import Any, Awaitable
 
 import polars as pl
@@ -15,6 +16,7 @@ from starlette.responses import Response
 
 from ..core.disk import is_full_disk
 from ..core.errors import DataProductError, DiskFullError
+from ..core.history_journal import WAIT_SECONDS, not_durable_in_time
 from ..contract.errors import InternalError, MethodNotAllowedError, NotFoundError, QueryError
 from ..contract.wire import JSON, dumps
 
@@ -70,12 +72,34 @@ def _answer(request: Request, exc: Exception) -> Response:
     return error_response(InternalError("Internal server error; the server log has the details."))
 
 
+@dataclass(frozen=True)
+class WhenDurable:
+    """A JSON document to answer once ``durable`` is done: the future of the sync of the
+    history entry the answer names (:meth:`History.record_again_pending`)."""
+
+    body: bytes
+    durable: concurrent.futures.Future[None]
+
+
 async def json_from_thread(func: Any, *args: Any, status: int = 200) -> Response:
     """Call ``func(*args)`` in a worker thread and answer its value as JSON (encoded there too;
-    a value of ``bytes`` is taken as a JSON document already encoded)."""
+    a value of ``bytes`` is taken as a JSON document already encoded). A :class:`WhenDurable`
+    is answered once its history entry is durable, awaited here: no thread waits for the disk."""
     context = contextvars.copy_context()  # the request's context (who is acting) goes along
     body = await in_thread(context.run, lambda: _encoded(func(*args)))
+    if isinstance(body, WhenDurable):
+        await until_durable(body.durable)
+        body = body.body
     return Response(body, status_code=status, media_type=JSON)
+
+
+async def until_durable(durable: concurrent.futures.Future[None]) -> None:
+    """Await a history entry's sync (resolved by the journal's committer thread); its error if
+    the sync failed, HistoryNotDurableError (503) after ``WAIT_SECONDS``."""
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(durable), WAIT_SECONDS)
+    except TimeoutError:
+        raise not_durable_in_time() from None
 
 
 # The server's threads for blocking work (file reads, runs handed to a worker process, history
@@ -93,8 +117,8 @@ def in_thread(func: Any, *args: Any) -> Awaitable[Any]:
     return asyncio.get_running_loop().run_in_executor(_executor, func, *args)
 
 
-def _encoded(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else dumps(value)
+def _encoded(value: Any) -> bytes | WhenDurable:
+    return value if isinstance(value, (bytes, WhenDurable)) else dumps(value)
 
 
 def _scrubbed(request: Request, exc: DataProductError) -> DataProductError:

@@ -37,6 +37,7 @@ from ..contract.wire import dumps, encode_result
 from ..core.errors import DataProductError
 from ..core.parameters import bound_to_json
 from ..core.result import Result
+from .responses import WhenDurable
 
 DEFAULT_MAX_ENTRIES = 512
 
@@ -92,10 +93,10 @@ class ResultMemo:
         return (str(product.path), str(product.store.root), pinned.id, spec.name, str(spec.version), values,
                 str(plugins_stamp), str(catalog_stamp))
 
-    def answer(self, product: Any, key: Key, tables: str = "arrow") -> bytes | None:
+    def answer(self, product: Any, key: Key, tables: str = "arrow") -> WhenDurable | None:
         """The earlier result for ``key`` as the JSON document a run answers (``tables``: "arrow"
-        or "json"), recorded in the history as a run of the current user; None when there is
-        none (or its history entry is gone)."""
+        or "json"), recorded in the history as a run of the current user, to send once that
+        entry is durable; None when there is none (or its history entry is gone)."""
         with self._lock:
             found = self._results.get(key)
             if found is not None:
@@ -103,14 +104,14 @@ class ResultMemo:
         if found is None:
             self.misses += 1
             return None
-        entry = product.history.record_again(found.entry_id)
-        if entry is None:  # pruned since: run again
+        pending = product.history.record_again_pending(found.entry_id)
+        if pending is None:  # pruned since: run again
             with self._lock:
                 self._results.pop(key, None)
             self.misses += 1
             return None
         self.hits += 1
-        return found.body(entry.id, tables)
+        return WhenDurable(found.body(pending.entry.id, tables), pending.durable)
 
     def remember(self, product: Any, key: Key, result: Result) -> None:
         """Keep ``result`` of a run for ``key`` if the history stored it (small enough)."""

@@ -114,6 +114,48 @@ def test_a_failing_sync_is_a_clear_error_not_a_hang_and_the_next_call_works(prod
     assert product.history.record_again(first) is not None
 
 
+def test_a_pending_entry_is_visible_at_once_and_its_future_done_after_the_sync(product):
+    # A server awaits this future on its event loop instead of parking a thread per call.
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    gate, started = threading.Event(), threading.Event()
+    real_sync = os.fdatasync
+
+    def slow_sync(fd):
+        started.set()
+        gate.wait(30)
+        real_sync(fd)
+
+    history_journal.os.fdatasync = slow_sync
+    try:
+        pending = product.history.record_again_pending(first)
+        assert started.wait(30)
+        assert product.history.list()[0].id == pending.entry.id and pending.entry.who == "ada"
+        assert not pending.durable.done()
+        assert not pending.durable.cancel()  # a caller that goes away cannot take it from the committer
+        gate.set()
+        assert pending.durable.result(30) is None
+    finally:
+        gate.set()
+        history_journal.os.fdatasync = real_sync
+
+
+def test_a_pending_entry_whose_sync_fails_has_the_error_in_its_future(product):
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    real_sync = os.fdatasync
+
+    def broken_disk(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    history_journal.os.fdatasync = broken_disk
+    try:
+        pending = product.history.record_again_pending(first)
+        error = pending.durable.exception(30)
+    finally:
+        history_journal.os.fdatasync = real_sync
+    assert isinstance(error, HistoryNotDurableError) and error.http_status == 503
+    assert product.history.record_again_pending("20990101T000000000-nothing") is None
+
+
 def test_a_full_disk_while_syncing_is_the_disk_full_error(product):
     first = product.run("people", {"limit": 2}).provenance["history_id"]
     real_sync = os.fdatasync

@@ -49,3 +49,21 @@ def test_inside_checked_once_the_files_are_looked_at_once(tiny_dir):
     with checked_once():  # the next request sees the new code
         assert "second" in product.plugins() and str(product.protocol("counted").spec.version) == "2.0.0"
         assert product.repository.code_stamp(product.manifest) != stamp
+
+
+def test_plugins_come_only_from_inside_the_product_whichever_level_is_a_link(write_product, tiny_manifest, tiny_files,
+                                                                              tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "plugins").mkdir(parents=True)
+    write(outside / "plugins" / "evil.py", PLUGIN.format(name="evil"))
+    folder = write_product(tiny_manifest + "plugins: code/plugins\n", tiny_files)
+    (folder / "code").symlink_to(outside)  # a link above the plugin folder, not the folder itself
+    product = Product.open(folder)
+    assert "evil" not in product.plugins()
+    assert any("outside the product folder" in p["message"] for p in product.problems())
+
+    (folder / "code").unlink()  # replaced while open: the next lookup sees it
+    (folder / "shared" / "plugins").mkdir(parents=True)
+    write(folder / "shared" / "plugins" / "kind.py", PLUGIN.format(name="kind"))
+    (folder / "code").symlink_to(folder / "shared")  # a link that stays inside the product is followed
+    assert "kind" in product.plugins() and "evil" not in product.plugins()

@@ -3,12 +3,20 @@ history entry, and never a stale one (edited code, a replaced saved cohort, a pr
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import httpx
 import pytest
 
+from jupyter_dataproduct.core import history_journal
+from jupyter_dataproduct.core.history_journal import read_journal
 from jupyter_dataproduct.core.product import Product
 from jupyter_dataproduct.server import create_app
 from tests.server.conftest import ServerThread, free_port
@@ -154,3 +162,101 @@ def test_many_clients_asking_the_same_at_once_all_get_it(memo_server, headers):
         answers = [a for batch in pool.map(ask, range(8)) for a in batch]
     assert answers == [first] * 200 and app.state.result_memo.hits == 200
     assert product.history.count() == 201
+
+
+# -- an answer from memory is sent only once its history entry is durable ----------------------
+# The server awaits the entry's sync on its event loop (no thread parked per call): these
+# tests hold the sync at a gate (or fail it) in the server's process.
+
+
+@pytest.fixture
+def held_sync(monkeypatch) -> Iterator[tuple[threading.Event, threading.Event, list[int]]]:
+    """``(started, gate, synced)``: every ``fdatasync`` of the history journal waits for ``gate``;
+    ``started`` is set once one is waiting, ``synced`` lists those done. The gate opens at the end
+    in any case."""
+    started, gate, synced = threading.Event(), threading.Event(), []
+    real_sync = os.fdatasync
+
+    def held(fd: int) -> None:
+        started.set()
+        gate.wait(120)
+        real_sync(fd)
+        synced.append(fd)
+
+    monkeypatch.setattr(history_journal.os, "fdatasync", held)
+    try:
+        yield started, gate, synced
+    finally:
+        gate.set()
+
+
+def wait_until(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_an_answer_from_memory_waits_for_its_entry_and_the_server_stays_free(memo_server, headers, held_sync):
+    http, app, product = memo_server()
+    first = http.post(RUN, json={}, headers=headers["analyst"])  # a run, recorded in the worker process
+    assert first.status_code == 200
+    started, gate, _ = held_sync
+    many = 48  # more than the server's threads: none of them may be parked waiting for the disk
+    answers: list[httpx.Response] = []
+
+    def ask(_: int) -> httpx.Response:
+        with httpx.Client(base_url=str(http.base_url), timeout=120) as client:
+            return client.post(RUN, json={}, headers=headers["analyst"])
+
+    with ThreadPoolExecutor(many) as pool:
+        pending = [pool.submit(ask, i) for i in range(many)]
+        wait_until(lambda: product.history.count() == 1 + many, "every entry written")  # visible, not durable yet
+        assert started.is_set() and not any(p.done() for p in pending)  # nobody answered before the disk confirmed
+        description = http.get(f"{P}/protocols/cd4_response", headers=headers["reader"])  # needs a server thread
+        assert description.status_code == 200
+        assert not any(p.done() for p in pending)
+        gate.set()
+        answers = [p.result(120) for p in pending]
+    assert [a.status_code for a in answers] == [200] * many
+    ids = [a.json()["provenance"]["history_id"] for a in answers]
+    listed = [e.id for e in product.history.list()]
+    assert len(set(ids)) == many and sorted(listed) == sorted(ids + [first.json()["provenance"]["history_id"]])
+    _, journaled = read_journal(product.history.root / "journal.log")
+    assert set(ids) <= {e["id"] for e in journaled}  # each answered entry is in the synced journal
+
+
+def test_a_failing_sync_answers_503_not_the_result(memo_server, headers, monkeypatch):
+    http, app, product = memo_server()
+    assert http.post(RUN, json={}, headers=headers["analyst"]).status_code == 200
+    real_sync = os.fdatasync
+
+    def broken_disk(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(history_journal.os, "fdatasync", broken_disk)
+    failed = http.post(RUN, json={}, headers=headers["analyst"])
+    assert failed.status_code == 503 and failed.headers["retry-after"] == "60"
+    assert failed.json()["error"]["code"] == "history_not_durable" and "tables" not in failed.json()
+    monkeypatch.setattr(history_journal.os, "fdatasync", real_sync)
+    again = http.post(RUN, json={}, headers=headers["analyst"])
+    assert again.status_code == 200 and again.json()["provenance"]["history_id"] == product.history.list()[0].id
+
+
+def test_a_client_gone_while_its_entry_syncs_leaves_the_entry_whole(memo_server, headers, held_sync):
+    http, app, product = memo_server()
+    assert http.post(RUN, json={}, headers=headers["analyst"]).status_code == 200
+    started, gate, synced = held_sync
+    body = b"{}"
+    request = (f"POST {RUN} HTTP/1.1\r\nHost: test\r\nAuthorization: {headers['analyst']['Authorization']}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    with socket.create_connection((http.base_url.host, http.base_url.port), timeout=60) as raw:
+        raw.sendall(request)
+        wait_until(lambda: product.history.count() == 2 and started.is_set(), "the entry written, its sync started")
+    gate.set()  # the client is gone; the entry's sync finishes without it
+    wait_until(lambda: synced, "the entry's sync")
+    entry = product.history.list()[0]
+    assert entry.id in {e["id"] for e in read_journal(product.history.root / "journal.log")[1]}
+    assert product.history.get(entry.id).result == product.history.list()[1].result
+    after = http.post(RUN, json={}, headers=headers["analyst"])
+    assert after.status_code == 200 and product.history.count() == 3
