@@ -4,11 +4,13 @@ the entries a system crash loses come back from the journal (pruned ones do not)
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator
 
 import pytest
 
@@ -44,21 +46,49 @@ def crash_the_system(history: History) -> None:
         path.write_text(path.read_text().replace(boot_id(), "an-earlier-boot"))
 
 
+@contextlib.contextmanager
+def syncs_replaced_by(replacement: Callable[[Callable[[int], None], int], None]) -> Iterator[None]:
+    """Within the block, the journal's ``fdatasync(fd)`` calls ``replacement(real_sync, fd)``."""
+    real_sync = os.fdatasync
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(history_journal.os, "fdatasync", lambda fd: replacement(real_sync, fd))
+        yield
+
+
+def failing_with(code: int) -> Callable[[Callable[[int], None], int], None]:
+    """A sync that fails as a disk does: ``errno`` ``code`` (EIO, ENOSPC)."""
+    def sync(real_sync, fd):
+        raise OSError(code, os.strerror(code))
+    return sync
+
+
+@contextlib.contextmanager
+def syncs_held() -> Iterator[tuple[threading.Event, threading.Event]]:
+    """``(started, gate)``: every sync waits for ``gate`` (set on leaving, whatever happened)."""
+    started, gate = threading.Event(), threading.Event()
+
+    def held(real_sync, fd):
+        started.set()
+        gate.wait(30)
+        real_sync(fd)
+
+    with syncs_replaced_by(held):
+        try:
+            yield started, gate
+        finally:
+            gate.set()
+
+
 def test_many_callers_at_once_each_land_exactly_once_and_durably(product):
     first = product.run("people", {"limit": 2}).provenance["history_id"]
     synced = []
-    real_sync = os.fdatasync
 
-    def counting_sync(fd):  # the system call itself, counted: fewer syncs than entries is the point
+    def counting_sync(real_sync, fd):  # the system call itself, counted: fewer syncs than entries is the point
         synced.append(fd)
         real_sync(fd)
 
-    history_journal.os.fdatasync = counting_sync
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            entries = list(pool.map(lambda _: product.history.record_again(first), range(200)))
-    finally:
-        history_journal.os.fdatasync = real_sync
+    with syncs_replaced_by(counting_sync), ThreadPoolExecutor(8) as pool:
+        entries = list(pool.map(lambda _: product.history.record_again(first), range(200)))
     ids = [e.id for e in entries]
     assert len(set(ids)) == 200
     listed = [e.id for e in product.history.list()]
@@ -70,16 +100,7 @@ def test_many_callers_at_once_each_land_exactly_once_and_durably(product):
 
 def test_a_caller_returns_only_after_a_sync_covering_its_entry(product):
     first = product.run("people", {"limit": 2}).provenance["history_id"]
-    gate, started = threading.Event(), threading.Event()
-    real_sync = os.fdatasync
-
-    def slow_sync(fd):
-        started.set()
-        gate.wait(30)
-        real_sync(fd)
-
-    history_journal.os.fdatasync = slow_sync
-    try:
+    with syncs_held() as (started, gate):
         done = []
         caller = threading.Thread(target=lambda: done.append(product.history.record_again(first)))
         caller.start()
@@ -90,43 +111,23 @@ def test_a_caller_returns_only_after_a_sync_covering_its_entry(product):
         gate.set()
         caller.join(30)
         assert done and done[0] is not None
-    finally:
-        gate.set()
-        history_journal.os.fdatasync = real_sync
 
 
 def test_a_failing_sync_is_a_clear_error_not_a_hang_and_the_next_call_works(product):
     first = product.run("people", {"limit": 2}).provenance["history_id"]
-    real_sync = os.fdatasync
-
-    def broken_disk(fd):
-        raise OSError(errno.EIO, "Input/output error")
-
-    history_journal.os.fdatasync = broken_disk
-    try:
+    with syncs_replaced_by(failing_with(errno.EIO)):
         with pytest.raises(HistoryNotDurableError, match="disk failed to store this run's history entry"):
             product.history.record_again(first)
         with pytest.raises(HistoryNotDurableError) as raised:
             product.run("people", {"limit": 1})
         assert raised.value.http_status == 503 and raised.value.code == "history_not_durable"
-    finally:
-        history_journal.os.fdatasync = real_sync
     assert product.history.record_again(first) is not None
 
 
 def test_a_pending_entry_is_visible_at_once_and_its_future_done_after_the_sync(product):
     # A server awaits this future on its event loop instead of parking a thread per call.
     first = product.run("people", {"limit": 2}).provenance["history_id"]
-    gate, started = threading.Event(), threading.Event()
-    real_sync = os.fdatasync
-
-    def slow_sync(fd):
-        started.set()
-        gate.wait(30)
-        real_sync(fd)
-
-    history_journal.os.fdatasync = slow_sync
-    try:
+    with syncs_held() as (started, gate):
         pending = product.history.record_again_pending(first)
         assert started.wait(30)
         assert product.history.list()[0].id == pending.entry.id and pending.entry.who == "ada"
@@ -134,41 +135,21 @@ def test_a_pending_entry_is_visible_at_once_and_its_future_done_after_the_sync(p
         assert not pending.durable.cancel()  # a caller that goes away cannot take it from the committer
         gate.set()
         assert pending.durable.result(30) is None
-    finally:
-        gate.set()
-        history_journal.os.fdatasync = real_sync
 
 
 def test_a_pending_entry_whose_sync_fails_has_the_error_in_its_future(product):
     first = product.run("people", {"limit": 2}).provenance["history_id"]
-    real_sync = os.fdatasync
-
-    def broken_disk(fd):
-        raise OSError(errno.EIO, "Input/output error")
-
-    history_journal.os.fdatasync = broken_disk
-    try:
+    with syncs_replaced_by(failing_with(errno.EIO)):
         pending = product.history.record_again_pending(first)
         error = pending.durable.exception(30)
-    finally:
-        history_journal.os.fdatasync = real_sync
     assert isinstance(error, HistoryNotDurableError) and error.http_status == 503
     assert product.history.record_again_pending("20990101T000000000-nothing") is None
 
 
 def test_a_full_disk_while_syncing_is_the_disk_full_error(product):
     first = product.run("people", {"limit": 2}).provenance["history_id"]
-    real_sync = os.fdatasync
-
-    def full(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    history_journal.os.fdatasync = full
-    try:
-        with pytest.raises(DiskFullError, match="The disk is full"):
-            product.history.record_again(first)
-    finally:
-        history_journal.os.fdatasync = real_sync
+    with syncs_replaced_by(failing_with(errno.ENOSPC)), pytest.raises(DiskFullError, match="The disk is full"):
+        product.history.record_again(first)
 
 
 def test_entries_a_system_crash_lost_come_back_from_the_journal(product):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import textwrap
 from pathlib import Path
 
 import httpx
 import polars as pl
 import pytest
 
+from tests.mixed_types import write_mixed_product
 from tests.server.conftest import REPO, ServerThread, create_token, free_port
 from jupyter_dataproduct.client.remote import RemoteTransport
 from jupyter_dataproduct.core.errors import ParameterError
@@ -26,64 +26,12 @@ from jupyter_dataproduct.server import create_app
 CODECS = ["none", "lz4", "zstd"]
 APACHE_ARROW_JS = REPO / "labextension" / "node_modules" / "apache-arrow"
 
-MANIFEST = """\
-name: mixed
-version: 0.1.0
-title: Mixed types
-description: Nulls, categories, dates and an empty entity.
-owners: [Test Team]
-license: CC0
-sources:
-  people: {kind: csv, path: data/people.csv}
-  visits: {kind: csv, path: data/visits.csv}
-model:
-  entities:
-    people:
-      source: people
-      key: id
-      columns:
-        id: {type: int, required: true}
-        name: {type: string}
-        age: {type: int}
-        group: {type: category, labels: {1: control, 2: treated}, source: grp}
-        smoker: {type: bool}
-        enrolled: {type: date}
-        weight: {type: float}
-    visits:
-      source: visits
-      key: [person_id, week]
-      filter: week >= 1000
-      columns:
-        person_id: {type: int, references: people.id, required: true}
-        week: {type: int, required: true}
-        weight: {type: float}
-"""
-
 ROWS = 3000  # several record batches of 1,024 rows
-
-
-def _people() -> str:
-    lines = ["id,name,age,grp,smoker,enrolled,weight"]
-    for i in range(1, ROWS + 1):
-        name = "" if i % 7 == 0 else f"person {i}"
-        age = "" if i % 11 == 0 else str(20 + i % 60)
-        group = "" if i % 13 == 0 else str(1 + i % 2)
-        smoker = "" if i % 17 == 0 else str(i % 2)
-        enrolled = "" if i % 19 == 0 else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"
-        weight = "" if i % 23 == 0 else f"{50 + (i * 37) % 500 / 10:.1f}"
-        lines.append(f"{i},{name},{age},{group},{smoker},{enrolled},{weight}")
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("compression") / "mixed"
-    (folder / "data").mkdir(parents=True)
-    (folder / "dataproduct.yaml").write_text(textwrap.dedent(MANIFEST))
-    (folder / "data" / "people.csv").write_text(_people())
-    (folder / "data" / "visits.csv").write_text("person_id,week,weight\n1,0,70.5\n2,4,\n")
-    Product.open(folder).build()
-    return folder
+    return write_mixed_product(tmp_path_factory.mktemp("compression") / "mixed", rows=ROWS)
 
 
 @pytest.fixture(scope="module")
