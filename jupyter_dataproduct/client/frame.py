@@ -20,13 +20,15 @@ class Frame(pl.DataFrame):
     """Rows of an entity, with the provenance of the read."""
 
     provenance: dict[str, Any] = {}  # frames polars derives from this one have none
+    savable = True  # False when the connection read from may not save artifacts (a reader's token)
 
     @classmethod
-    def wrap(cls, frame: pl.DataFrame, provenance: dict[str, Any]) -> "Frame":
-        """The same data (no copy) as a Frame."""
+    def wrap(cls, frame: pl.DataFrame, provenance: dict[str, Any], *, savable: bool = True) -> "Frame":
+        """The same data (no copy) as a Frame; ``savable``: its cohort may be saved as an artifact."""
         wrapped = cls.__new__(cls)
         wrapped._df = frame._df
         wrapped.provenance = provenance
+        wrapped.savable = savable
         return wrapped
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -41,7 +43,7 @@ class Frame(pl.DataFrame):
         code = frame_line(p)
         where = p.get("where")
         saves = []
-        if isinstance(where, str) and where and not where.startswith("@"):
+        if self.savable and isinstance(where, str) and where and not where.startswith("@"):
             saves.append({"label": f"the cohort {where}", "code":
                           f"%dataproduct save --cohort {bundle.shell_word(where)} --entity "
                           f"{bundle.shell_word(p['entity'])} {bundle.NAME_PLACEHOLDER}"})

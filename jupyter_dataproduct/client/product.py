@@ -19,6 +19,9 @@ from .protocol import Protocols
 from .result import Result
 from ..contract.transport import Transport
 
+# The roles a server lets run protocols and save artifacts (server/tokens.py; a reader only reads).
+ANALYST_ROLES = ("analyst", "admin")
+
 
 class DataProduct:
     """A connected data product. Nothing is cached: every call sees the product as it is now.
@@ -32,6 +35,7 @@ class DataProduct:
         self.pinned: str | None = None
         self.protocols = Protocols(self)
         self._cell_plugins = CellPlugins()  # remote products only: run here, on frames from the server
+        self._analyst: bool | None = None
 
     # -- metadata --------------------------------------------------------------------------
 
@@ -58,6 +62,15 @@ class DataProduct:
         from ..contract.transport import LocalTransport
 
         return isinstance(self._transport, LocalTransport)
+
+    @property
+    def may_run_and_save(self) -> bool:
+        """Whether this connection may run protocols and save artifacts: a folder is the
+        user's own; a server says so for an analyst's or admin's token, not a reader's. The
+        buttons of displayed results follow it (asked of a server once per connection)."""
+        if self._analyst is None:
+            self._analyst = self.is_local or self._transport.role() in ANALYST_ROLES  # type: ignore[attr-defined]
+        return self._analyst
 
     # -- snapshots -----------------------------------------------------------------------
 
@@ -126,7 +139,8 @@ class DataProduct:
         if (library or options.frame_library) == "polars":
             # A polars frame that remembers the read, for its display (and the code that repeats it).
             return Frame.wrap(frame, {"product": self.name, "snapshot": self._resolve(ref), "entity": entity,
-                                      "where": _where_text(where), "columns": columns, "limit": limit})
+                                      "where": _where_text(where), "columns": columns, "limit": limit},
+                              savable=self.may_run_and_save)
         return as_frame(frame, library)
 
     def _resolve(self, ref: str) -> str:

@@ -140,12 +140,13 @@ class Result:
         words = [f"%dataproduct run {bundle.shell_word(p['protocol'])}"]
         words += [bundle.parameter_word(k, v) for k, v in p["parameters"].items()]
         words += [f"--snapshot {p['snapshot'][:12]}", f"-o {variable}"]
+        may = self._product.may_run_and_save  # a reader's buttons would only meet a refusal
         saves = []
-        if history_id:
+        if history_id and may:
             saves.append({"label": f"the result of {p['protocol']}",
                           "code": f"%dataproduct history --save {history_id} {bundle.NAME_PLACEHOLDER}"})
         for name, value in p["parameters"].items():
-            if isinstance(value, dict) and value.get("text") and value.get("entity"):
+            if may and isinstance(value, dict) and value.get("text") and value.get("entity"):
                 saves.append({"label": f"the cohort {name}: {value['text']}", "code":
                               f"%dataproduct save --cohort {bundle.shell_word(value['text'])} "
                               f"--entity {bundle.shell_word(value['entity'])} {bundle.NAME_PLACEHOLDER}"})
@@ -153,7 +154,7 @@ class Result:
                 for k, v in p["parameters"].items()}
         return {
             "reproduce": " ".join(words),
-            "rerun": f"%dataproduct history --rerun {history_id}" if history_id else None,
+            "rerun": f"%dataproduct history --rerun {history_id}" if history_id and may else None,
             "save": saves,
             "open": {"product": p["product"], "protocol": p["protocol"], "parameters": form},
         }

@@ -87,6 +87,24 @@ def test_frames_are_identical_to_local(remote, local, kwargs):
     assert there.equals(here)
 
 
+def test_a_readers_results_offer_no_buttons_the_server_would_refuse(remote, product_url, tokens):
+    from jupyter_dataproduct.client.bundle import RESULT_MIME
+
+    reader = connect(product_url, token=tokens["reader"])
+    assert not reader.may_run_and_save and remote.may_run_and_save
+    cohort = "gender == 'female'"
+    read = reader.frame("patients", where=cohort)
+    assert read._repr_mimebundle_()[RESULT_MIME]["code"]["save"] == []  # saving a cohort needs an analyst
+    assert remote.frame("patients", where=cohort)._repr_mimebundle_()[RESULT_MIME]["code"]["save"]
+    # A result an analyst saved, loaded by a reader: no save or re-run, the form still opens.
+    result = remote.run("survival", group="arms", cohort="karnof >= 90")
+    remote.save(result, "survival_for_readers", overwrite=True)
+    code = reader.load("survival_for_readers").value._repr_mimebundle_()[RESULT_MIME]["code"]
+    assert code["save"] == [] and code["rerun"] is None and code["open"]["protocol"] == "survival"
+    analyst_code = result._repr_mimebundle_()[RESULT_MIME]["code"]
+    assert len(analyst_code["save"]) == 2 and analyst_code["rerun"]
+
+
 def test_a_large_frame_arrives_in_many_batches_intact(base_url, tokens, served_dirs):
     synthetic = connect(f"{base_url}/api/products/actg_synthetic", token=tokens["synthetic_reader"])
     there = synthetic.frame("patients")
