@@ -61,9 +61,9 @@ def reading(i: int) -> dict:
     return {"id": i, "label": f"r{i:05d}", "value": (i * 7919) % 10007, "ratio": round(i / 7, 3)}
 
 
-def write_notebook(path: Path) -> None:
+def write_notebook(path: Path, sources: list[str] = CELLS) -> None:
     cells = [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None}
-             for source in CELLS]
+             for source in sources]
     path.write_text(json.dumps({"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                            "language": "python"}},
                                 "nbformat": 4, "nbformat_minor": 5}))
@@ -88,9 +88,9 @@ def executed(lab) -> Path:
     return notebook
 
 
-def open_notebook(page, lab):
+def open_notebook(page, lab, name: str = NOTEBOOK):
     # Nothing returned: Playwright would try to serialize the notebook widget.
-    page.evaluate(f"() => {{ void window.jupyterapp.commands.execute('docmanager:open', {{path: '{NOTEBOOK}'}}); }}")
+    page.evaluate(f"() => {{ void window.jupyterapp.commands.execute('docmanager:open', {{path: '{name}'}}); }}")
     page.wait_for_selector(f".jp-Notebook {RESULT}", timeout=60_000)
     page.wait_for_function(
         "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
@@ -270,3 +270,21 @@ def test_the_exported_html_shows_the_tables_and_the_chart(executed, tmp_path):
     assert svg.startswith("<svg") and "Time to event by group" in svg and svg.count("<path") > 100
     # The frames: polars' own HTML table with its shape.
     assert "shape: (10_000, 4)" in html and "r00001" in html
+
+
+def test_a_readers_frame_offers_no_save_the_server_would_refuse(lab, reader_product, page, screenshot):
+    # The kernel connects by the panel's named connection: the served ACTG 175 with a reader's token.
+    notebook = lab.root / "reader.ipynb"
+    write_notebook(notebook, ["%load_ext jupyter_dataproduct", f"%dataproduct connect {reader_product}",
+                              '%dataproduct frame patients --where "age >= 40" --columns pidnum,age -o older'])
+    env = {**os.environ, "DATAPRODUCT_CONNECTIONS": str(lab.connections),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                    "--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=180", str(notebook)],
+                   check=True, capture_output=True, cwd=lab.root, env=env)
+    open_notebook(page, lab, notebook.name)
+    frame = cell_with(page, "--columns pidnum,age -o older").locator(f"{RESULT}[data-kind='frame']")
+    expect(frame.locator(".jp-DataProduct-resultCopy")).to_be_visible()
+    expect(frame).to_contain_text("pidnum")
+    expect(frame.locator(".jp-DataProduct-resultSave")).to_have_count(0)  # saving a cohort needs an analyst
+    screenshot(page, "result-reader-frame")
