@@ -114,7 +114,7 @@ class History:
                 text = json.dumps(entry, separators=(",", ":"), default=str)
                 _write_unsynced(self.entries_dir / (entry_id + _ENTRY_SUFFIX), text)
                 sequence = self.journal.append(json.loads(text))
-        self.journal.wait_durable(sequence)
+        wait_durable(self.journal.durable(sequence))
         return self._entry(entry)
 
     def record_again(self, entry_id: str) -> HistoryEntry | None:

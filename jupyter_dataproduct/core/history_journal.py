@@ -59,7 +59,7 @@ class Journal:
     """The journal of one history folder, as one process writes it; thread-safe.
 
     :meth:`append` is called under the history's lock (prune and rotation take it too),
-    :meth:`wait_durable` outside it."""
+    :meth:`durable` outside it (and :func:`wait` or an event loop waits on its future)."""
 
     def __init__(self, folder: Path, entries: Path) -> None:
         self.folder = Path(folder)
@@ -139,11 +139,6 @@ class Journal:
                                                        daemon=True)
                     self._committer.start()
         return future
-
-    def wait_durable(self, sequence: int) -> None:
-        """Return once append ``sequence`` is synced; HistoryNotDurableError when the sync failed
-        or did not finish within WAIT_SECONDS (a DiskFullError when the disk was full)."""
-        wait(self.durable(sequence))
 
     def _commit(self) -> None:
         """The committer: sync everything appended so far, resolve the futures it covers, repeat;
@@ -249,7 +244,8 @@ def _resolve(covered: list[tuple[int, Future[None]]], error: BaseException | Non
 
 def wait(durable: Future[None]) -> None:
     """Block until ``durable`` (a :meth:`Journal.durable` future) is done: its error if the sync
-    failed, HistoryNotDurableError after WAIT_SECONDS."""
+    failed (HistoryNotDurableError, or DiskFullError when the disk was full),
+    HistoryNotDurableError after WAIT_SECONDS."""
     try:
         durable.result(WAIT_SECONDS)
     except TimeoutError:

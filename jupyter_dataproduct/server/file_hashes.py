@@ -8,13 +8,12 @@ again. Concurrent first requests hash a file once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from pathlib import Path
 from typing import BinaryIO
 
-HASH_BLOCK = 8 << 20
+from ..core.hashing import sha256_open_file
 
 StatKey = tuple[int, ...]
 
@@ -45,10 +44,7 @@ class FileHashes:
             digest = self.known(path, key)
             if digest is None:
                 handle.seek(0)
-                hasher = hashlib.sha256()
-                while block := handle.read(HASH_BLOCK):
-                    hasher.update(block)
-                digest = hasher.hexdigest()
+                digest = sha256_open_file(handle)
                 self.remember(path, key, digest)
         handle.seek(0)
         return digest
