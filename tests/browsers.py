@@ -92,6 +92,11 @@ def wait_for_lab(page) -> None:
 
 PANEL = "#jp-dataproduct-panel"
 
+# The notebook on screen. A test module's Lab keeps one workspace, so a page restores the notebooks
+# earlier tests opened as hidden tabs, whose cells and results are in the page too (CI once waited
+# for a hidden notebook's result to show).
+SHOWN_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden):not([aria-hidden='true']) .jp-Notebook"
+
 
 def open_panel(page):
     """Show the Data Products panel (click its sidebar tab unless it shows) and return it."""

@@ -8,7 +8,7 @@ import shutil
 from playwright.sync_api import expect
 
 from jupyter_dataproduct.core.product import Product
-from tests.browsers import PANEL, open_panel, wait_for_lab
+from tests.browsers import SHOWN_NOTEBOOK, open_panel, wait_for_lab
 
 
 def expand(panel, title: str):
@@ -35,7 +35,7 @@ def run_from_the_form(page, panel):
         variables.get_by_role("checkbox", name=re.compile(rf"^{name} ")).check()
     expect(form.locator(".jp-DataProduct-ok")).to_be_visible()
     form.get_by_role("button", name="Run").click()
-    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="%dataproduct run compare_arms")
+    cell = page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(has_text="%dataproduct run compare_arms")
     expect(cell.locator(".jp-OutputArea table").first).to_be_visible(timeout=120_000)
 
 
@@ -62,7 +62,7 @@ def test_a_run_shows_in_history_reruns_and_opens_its_form_pre_filled(page, lab, 
 
     # Re-run: a %dataproduct history --rerun cell runs, and the history gains a newer entry.
     first.get_by_role("button", name="Re-run").click()
-    rerun = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=f"%dataproduct history --rerun {entry_id}")
+    rerun = page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(has_text=f"%dataproduct history --rerun {entry_id}")
     expect(rerun).to_have_count(1)
     assert "--product actg175 -o compare_arms_result" in rerun.locator(".jp-InputArea-editor").inner_text()
     expect(rerun.locator(".jp-OutputArea table").first).to_be_visible(timeout=120_000)
@@ -85,7 +85,7 @@ def test_a_run_shows_in_history_reruns_and_opens_its_form_pre_filled(page, lab, 
     dialog = page.locator(".jp-Dialog")
     dialog.locator("input").fill("older_zdv_run")
     dialog.locator(".jp-mod-accept").click()
-    saved = page.locator(".jp-Notebook .jp-CodeCell").filter(
+    saved = page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(
         has_text=f"%dataproduct history --save {entry_id} older_zdv_run --product actg175")
     expect(saved).to_have_count(1)
     expect(saved.locator(".jp-OutputArea")).to_contain_text("older_zdv_run", timeout=60_000)
@@ -137,7 +137,7 @@ def test_the_open_protocol_command_drops_unknown_parameters_and_shows_refused_va
 def run_cell(page, code: str) -> None:
     """Type ``code`` into a new cell at the end of the active notebook and run it."""
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:insert-cell-below'); }")
-    editor = page.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
+    editor = page.locator(f"{SHOWN_NOTEBOOK} .jp-Cell.jp-mod-active .cm-content")
     editor.click()
     page.keyboard.insert_text(code)
     page.keyboard.press("Shift+Enter")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from playwright.sync_api import expect
 
-from tests.browsers import PANEL, open_panel, wait_for_lab
+from tests.browsers import PANEL, SHOWN_NOTEBOOK, open_panel, wait_for_lab
 
 
 def test_the_icon_opens_the_panel_listing_the_example_product(page, screenshot):
@@ -47,7 +45,7 @@ def test_compare_arms_form_with_a_cohort_built_by_clicks_runs_into_the_notebook(
     panel.screenshot(path=str(screenshot.folder / "panel-form.png"))
 
     form.get_by_role("button", name="Run").click()
-    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="%dataproduct run compare_arms")
+    cell = page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(has_text="%dataproduct run compare_arms")
     expect(cell).to_have_count(1)
     source = cell.locator(".jp-InputArea-editor").inner_text()
     assert "%load_ext jupyter_dataproduct" in source
@@ -167,7 +165,7 @@ def test_the_same_flow_by_keyboard_only(page, lab, screenshot):
 
     tab_to(page, ".jp-DataProduct-run")
     page.keyboard.press("Enter")
-    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="cohort_b=\"arms == 'ZDV+ddI' and karnof < 90\"")
+    cell = page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(has_text="cohort_b=\"arms == 'ZDV+ddI' and karnof < 90\"")
     expect(cell).to_have_count(1)
     expect(cell.locator(".jp-OutputArea table").first).to_be_visible(timeout=120_000)
     expect(cell.locator(".jp-OutputArea")).to_contain_text("age")

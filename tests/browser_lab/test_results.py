@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser_lab.conftest import REPO
+from tests.browsers import SHOWN_NOTEBOOK
 
 RESULT = ".jp-DataProduct-result"
 ROWS = 10_000
@@ -91,7 +92,11 @@ def executed(lab) -> Path:
 def open_notebook(page, lab, name: str = NOTEBOOK):
     # Nothing returned: Playwright would try to serialize the notebook widget.
     page.evaluate(f"() => {{ void window.jupyterapp.commands.execute('docmanager:open', {{path: '{name}'}}); }}")
-    page.wait_for_selector(f".jp-Notebook {RESULT}", timeout=60_000)
+    page.wait_for_function(
+        "(name) => { const shown = window.jupyterapp.shell.currentWidget;"
+        f" return shown?.context?.path === name && shown.node.querySelector('{RESULT}') !== null; }}",
+        arg=name, timeout=60_000)
+    page.wait_for_selector(f"{SHOWN_NOTEBOOK} {RESULT}", timeout=60_000)
     page.wait_for_function(
         "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
         timeout=60_000)
@@ -107,7 +112,7 @@ def run_all(page):
 
 
 def cell_with(page, text: str):
-    return page.locator(".jp-Notebook .jp-CodeCell").filter(has=page.locator(".jp-InputArea-editor", has_text=text))
+    return page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(has=page.locator(".jp-InputArea-editor", has_text=text))
 
 
 def visible_rows(table) -> list[list[str]]:

@@ -8,8 +8,7 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 from jupyter_dataproduct.core.product import Product
-
-PANEL = "#jp-dataproduct-panel"
+from tests.browsers import PANEL, SHOWN_NOTEBOOK
 # Records every value the build's progress bar shows (a build may end between two polls).
 WATCH_PROGRESS = """() => {
   window.__progress = [];
@@ -100,7 +99,7 @@ def test_build_tag_verify_diff_and_use_a_snapshot(page, lab, screenshot):
     page.wait_for_selector(".jp-Notebook")
     old = section.locator(f'.jp-DataProduct-snapshot[data-snapshot="{first_id}"]')
     old.locator(".jp-DataProduct-use").click()
-    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="%dataproduct snapshot use")
+    cell = page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(has_text="%dataproduct snapshot use")
     expect(cell).to_have_count(1)
     source = cell.locator(".jp-InputArea-editor").inner_text()
     assert f"%dataproduct snapshot use {first_id} --product actg175" in source
@@ -138,7 +137,7 @@ def test_load_use_as_parameter_and_delete_artifacts(page, lab, screenshot):
 
     # Load it into a variable: a cell, run.
     older.locator(".jp-DataProduct-load").click()
-    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="%dataproduct load older50")
+    cell = page.locator(f"{SHOWN_NOTEBOOK} .jp-CodeCell").filter(has_text="%dataproduct load older50")
     expect(cell).to_have_count(1)
     assert "%dataproduct load older50 -o older50 --product actg175" in cell.locator(".jp-InputArea-editor").inner_text()
     expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"), timeout=120_000)
