@@ -293,3 +293,33 @@ def test_a_readers_frame_offers_no_save_the_server_would_refuse(lab, reader_prod
     expect(frame).to_contain_text("pidnum")
     expect(frame.locator(".jp-DataProduct-resultSave")).to_have_count(0)  # saving a cohort needs an analyst
     screenshot(page, "result-reader-frame")
+
+
+def test_a_served_frames_progress_bar_shows_finished_when_reopened_and_when_run_again(lab, reader_product, page,
+                                                                                         screenshot):
+    # Executed and saved by nbconvert, then opened: the bar's last state is what the file holds.
+    notebook = lab.root / "progress.ipynb"
+    write_notebook(notebook, ["%load_ext jupyter_dataproduct", f"%dataproduct connect {reader_product}",
+                              "%dataproduct frame patients --columns pidnum,age,arms -o everyone"])
+    env = {**os.environ, "DATAPRODUCT_CONNECTIONS": str(lab.connections),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                    "--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=180", str(notebook)],
+                   check=True, capture_output=True, cwd=lab.root, env=env)
+    open_notebook(page, lab, notebook.name)
+    cell = cell_with(page, "-o everyone")
+
+    def expect_one_finished_bar():
+        bar = cell.locator("progress")
+        expect(bar).to_have_count(1)  # redrawn in place, not one bar per update
+        expect(bar).to_be_visible()
+        assert bar.get_attribute("value") == bar.get_attribute("max") and int(bar.get_attribute("max")) > 1000
+        expect(cell.locator(".jp-DataProduct-progress-output")).to_contain_text(re.compile(r"frame patients: 100% "))
+
+    expect_one_finished_bar()
+    screenshot(page, "progress-frame-reopened")
+    # Run again in the page's own kernel (the panel's connections reach it through the Lab's environment).
+    run_all(page)
+    expect_one_finished_bar()
+    expect(cell.locator(f"{RESULT}[data-kind='frame']")).to_contain_text("pidnum")
+    screenshot(page, "progress-frame-live")

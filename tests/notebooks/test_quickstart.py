@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,11 +75,29 @@ def test_the_product_shows_as_a_card(executed):
     assert ("http://127.0.0.1:" in where) == (executed["__mode__"] == "server")
 
 
+def progress_bars(cell) -> list[dict]:
+    return [o["data"] for o in cell.outputs if "data" in o and "<progress" in o["data"].get("text/html", "")]
+
+
 def test_the_build_shows_progress_and_returns_the_snapshot(executed):
     cell = executed["build"]
-    widget = outputs(cell, "application/vnd.jupyter.widget-view+json")
-    assert widget or "published" in stream(cell, "stderr")
+    # The saved notebook holds the bar's last state (updated in place), not its first.
+    [bar] = progress_bars(cell)
+    assert bar["text/plain"].startswith("build: 100% ") and bar["text/plain"].endswith(", published]")
+    steps = re.search(r'<progress max="(\d+)" value="(\d+)">', bar["text/html"])
+    assert steps and steps[1] == steps[2] and int(steps[1]) > 1
     assert "patients=2,139" in outputs(cell, "text/plain")[-1]
+
+
+def test_a_frame_from_a_server_shows_its_bytes_arriving(executed):
+    bars = progress_bars(executed["frame"])
+    if executed["__mode__"] == "folder":
+        assert bars == []  # a local read is quick: no bar
+        return
+    [bar] = bars
+    size = re.search(r'<progress max="(\d+)" value="(\d+)">', bar["text/html"])
+    assert size and size[1] == size[2] and int(size[1]) > 1000
+    assert bar["text/plain"].startswith("frame patients: 100% ")
 
 
 def test_protocol_help_lists_its_parameters(executed):
