@@ -309,6 +309,10 @@ class ObjectSnapshotStore:
         """All snapshots, newest first."""
         return sorted((self.get(i) for i in self.ids()), key=lambda s: (s.created, s.id), reverse=True)
 
+    def latest(self) -> ObjectSnapshot | None:
+        """The newest snapshot, or None (each snapshot.json is read once per process)."""
+        return next(iter(self.list()), None)
+
     def resolve(self, ref: str) -> ObjectSnapshot:
         """Find a snapshot by tag, ``latest``, full id or unique id prefix."""
         return resolve_ref(self, ref, where=f" in {self.url}", empty=f"{self.url} holds no snapshot yet; publish one first.")

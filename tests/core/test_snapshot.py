@@ -93,6 +93,40 @@ def test_tags_move_ids_do_not(tiny_product, snapshot, tiny_dir):
         tiny_product.snapshot("v1")
 
 
+def copy_created_at(snapshot, snapshot_id: str, created: str) -> None:
+    """A copy of ``snapshot`` published under another id with another creation time."""
+    copy = snapshot.path.parent / snapshot_id
+    shutil.copytree(snapshot.path, copy)
+    info = json.loads((copy / "snapshot.json").read_text())
+    writable(copy / "snapshot.json").write_text(json.dumps({**info, "id": snapshot_id, "created": created}))
+
+
+def test_latest_is_the_newest_of_the_list_with_ties_broken_by_id(tiny_product, snapshot):
+    # Creation times out of id order, two of them equal: latest is always the list's first.
+    times = ["2030-01-01T00:00:00.000+00:00", "2031-06-01T12:00:00.000+00:00", "2031-06-01T12:00:00.000+00:00",
+             "2029-12-31T23:59:59.999+00:00"]
+    for number, created in enumerate(times):
+        copy_created_at(snapshot, f"{9 - number:x}" * 64, created)
+        assert tiny_product.snapshot("latest").id == tiny_product.snapshots()[0].id
+    assert tiny_product.snapshot("latest").id == "8" * 64  # of the two newest, the greater id
+
+
+def test_latest_follows_what_is_on_disk(tiny_product, snapshot):
+    copy_created_at(snapshot, "a" * 64, "2030-01-01T00:00:00.000+00:00")
+    assert tiny_product.snapshot("latest").id == "a" * 64
+    # An edited snapshot.json is read again (verify names the edit), not remembered.
+    info = json.loads((snapshot.path / "snapshot.json").read_text())
+    writable(snapshot.path / "snapshot.json").write_text(json.dumps({**info, "created": "2040-01-01T00:00:00.000+00:00"}))
+    assert tiny_product.snapshot("latest").id == snapshot.id
+    # A removed snapshot is gone from latest, and a folder without snapshot.json never counts.
+    shutil.rmtree(snapshot.path)
+    (snapshot.path.parent / ("f" * 64)).mkdir()
+    assert tiny_product.snapshot("latest").id == "a" * 64
+    shutil.rmtree(snapshot.path.parent / ("a" * 64))
+    with pytest.raises(SnapshotNotFoundError, match="no snapshot yet"):
+        tiny_product.snapshot("latest")
+
+
 @pytest.mark.parametrize("name", ["latest", "abc123", "../x", "a/b", "", ".hidden", "x" * 65, "v1\n"])
 def test_bad_tag_names_are_refused(tiny_product, snapshot, name):
     with pytest.raises(InvalidNameError, match="not allowed"):
