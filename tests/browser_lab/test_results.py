@@ -134,9 +134,9 @@ def test_a_survival_result_draws_its_kaplan_meier_chart_once(executed, page, scr
     saved = json.loads(executed.read_text())
     outputs = [o for c in saved["cells"] for o in c["outputs"] if "application/vnd.vegalite.v5+json" in o.get("data", {})]
     assert len(outputs) == 1
-    assert page.locator(".jp-RenderedVegaLite").count() == 1
-    expect(page.locator(".jp-DataProduct-chartMarker")).to_have_count(1)
-    expect(page.locator(".jp-DataProduct-chartMarker")).to_be_hidden()
+    assert page.locator(f"{SHOWN_NOTEBOOK} .jp-RenderedVegaLite").count() == 1
+    expect(page.locator(f"{SHOWN_NOTEBOOK} .jp-DataProduct-chartMarker")).to_have_count(1)
+    expect(page.locator(f"{SHOWN_NOTEBOOK} .jp-DataProduct-chartMarker")).to_be_hidden()
     # Tables, values and provenance.
     for name in ("curve", "median", "log_rank"):
         expect(result.locator(f".jp-DataProduct-resultTable[data-table='{name}']")).to_be_visible()
