@@ -26,7 +26,6 @@ class DisplayedProgress:
     def __init__(self, description: str, unit: str, display: Callable[..., Any]) -> None:
         self.description = description
         self.unit = unit
-        self._display = display
         self._started = self._last_drawn = time.monotonic()
         self._event = ProgressEvent(0, 0 if unit == "B" else 1, "")
         self._handle = display(self, display_id=True)
@@ -59,11 +58,11 @@ class DisplayedProgress:
         return _meter(self.description, event, time.monotonic() - self._started, self.unit)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        event = self._event
+        event, text = self._event, self.text
         known = f' max="{event.total}" value="{min(event.done, event.total)}"' if event.total else ""
         picture = (f'<div class="jp-DataProduct-progress-output"><progress{known}></progress> '
-                   f"<code>{html.escape(self.text)}</code></div>")
-        return {"text/plain": self.text, "text/html": picture}
+                   f"<code>{html.escape(text)}</code></div>")
+        return {"text/plain": text, "text/html": picture}
 
 
 # Bytes read "4.20MB of 17.6MB": tqdm's own count leaves the unit off when the total is known.
