@@ -13,7 +13,7 @@ A journal of an earlier boot means the system went down after writing it: :meth:
 then rewrites (synced) every entry whose file the crash lost or left empty. In the same
 boot nothing is lost from the page cache, so no recovery (and no reading) is needed.
 
-The journal is rotated past ``ROTATE_BYTES`` into segments (``journal-<time>.log``), kept
+The journal is rotated past ``ROTATE_BYTES`` into segments (``journal-<time>.log``, numbered past the newest), kept
 until prune drops their entries (:meth:`Journal.forget`): a segment costs ~600 bytes per
 entry, against the entry's own file of one disk block. They are not dropped earlier on
 purpose: that would first need every entry file synced, a disk flush each (2.6 s for
@@ -114,9 +114,15 @@ class Journal:
     def _rotate(self, fd: int) -> int:
         """Move the journal aside as a segment (synced first) and start a new one."""
         os.fsync(fd)  # every line in it (all processes' lines: one file) is durable before it moves
-        os.replace(self.path, self.folder / f"journal-{time.time_ns()}.log")
+        os.replace(self.path, self.folder / self._next_segment_name())
         fsync_folder(self.folder)
         return self._open()
+
+    def _next_segment_name(self) -> str:
+        """``journal-<time in ns>.log``, after every segment here even if the clock stepped back
+        (segments are replayed in the order of their numbers)."""
+        newest = max((_segment_number(path) for path in self.folder.glob(SEGMENTS)), default=0)
+        return f"journal-{max(time.time_ns(), newest + 1)}.log"
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -184,7 +190,7 @@ class Journal:
     def files(self) -> list[Path]:
         """The segments, oldest first, then the current journal (if there is one)."""
         current = [self.path] if self.path.exists() else []
-        return sorted(self.folder.glob(SEGMENTS)) + current
+        return sorted(self.folder.glob(SEGMENTS), key=_segment_number) + current
 
     def needs_recovery(self) -> bool:
         """Whether a journal of an earlier boot is here (reads the first line of each journal)."""
@@ -308,3 +314,9 @@ def _readable(path: Path) -> bool:
         return isinstance(json.loads(path.read_bytes()), dict)
     except (OSError, ValueError):
         return False
+
+
+def _segment_number(path: Path) -> int:
+    """The number in ``journal-<number>.log`` (-1 for a name that has none, listed first)."""
+    number = path.stem.removeprefix("journal-")
+    return int(number) if number.isdigit() else -1

@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
@@ -194,6 +195,19 @@ def test_a_long_journal_is_rotated_into_segments_that_prune_drops(product, monke
     product.history.prune(keep=2)
     assert [e["id"] for path in journal.files() for e in read_journal(path)[1]] == ids[-2:]
     assert len(journal.files()) <= 2  # segments left without entries are gone
+
+
+def test_segments_keep_their_order_when_the_clock_steps_back(product, monkeypatch):
+    monkeypatch.setattr(history_journal, "ROTATE_BYTES", 2_000)
+    first = product.run("people", {"limit": 2}).provenance["history_id"]
+    ids = [product.history.record_again(first).id for _ in range(6)]
+    real = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real() - 3_600 * 10**9)  # an hour back (NTP, a VM restored)
+    ids += [product.history.record_again(first).id for _ in range(6)]
+    monkeypatch.setattr(time, "time_ns", real)
+    journal = product.history.journal
+    assert len(journal.files()) > 3
+    assert [e["id"] for path in journal.files() for e in read_journal(path)[1]] == [first, *ids]
 
 
 def test_segments_restore_entries_after_a_crash(product, monkeypatch):
