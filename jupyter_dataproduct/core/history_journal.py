@@ -16,10 +16,9 @@ boot nothing is lost from the page cache, so no recovery (and no reading) is nee
 The journal is rotated past ``ROTATE_BYTES`` into segments (``journal-<time>.log``, each
 numbered past the newest), kept until prune drops their entries (:meth:`Journal.forget`): a
 segment costs ~600 bytes per entry, against the entry's own file of one disk block. They
-are not dropped earlier on
-purpose: that would first need every entry file synced, a disk flush each (2.6 s for
-1,400 entries on the development machine), or a sync of the whole file system, which on a
-shared disk stalls the journal's own syncs behind everyone's writes.
+are not dropped earlier on purpose: that would first need every entry file synced, a disk
+flush each (2.6 s for 1,400 entries on the development machine), or a sync of the whole
+file system, which on a shared disk stalls the journal's own syncs behind everyone's writes.
 """
 
 from __future__ import annotations
