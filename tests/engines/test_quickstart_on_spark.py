@@ -37,6 +37,9 @@ VOLATILE = [
     # The provenance's engine: {"name": "polars", "version": "2.1.0"} or Spark's.
     (rf"{Q}name{Q}: {Q}(?:polars|spark){Q},(\s*){Q}version{Q}: {Q}[0-9][0-9A-Za-z.+-]*{Q}", "<engine>"),
     (r"\d{8}T\d{9}-[0-9a-f]{8}", "<history id>"),
+    # A progress bar's elapsed time and rate: "[00:01<00:00, 18.75step/s, published]" ("&lt;" in HTML).
+    (r"\[\d\d:\d\d(?:(?:<|&lt;)(?:\d\d:\d\d|\?))?, *(?:\?|\d+(?:\.\d+)?)(?:[kMG]?(?:B|step)/s|s/(?:B|step))",
+     "[<elapsed>, <rate>"),
     (r"\d+(\.\d+)? ?(ms|s|seconds)\b", "<time>"),
     (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?", "<timestamp>"),
 ]
