@@ -70,6 +70,15 @@ def write_notebook(path: Path, sources: list[str] = CELLS) -> None:
                                 "nbformat": 4, "nbformat_minor": 5}))
 
 
+def execute_in_place(notebook: Path, lab, **environment: str) -> None:
+    """Run ``notebook`` top to bottom with nbconvert (a real kernel) and save its outputs in it."""
+    env = {**os.environ, **environment,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                    "--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=180", str(notebook)],
+                   check=True, capture_output=True, cwd=lab.root, env=env)
+
+
 @pytest.fixture(scope="module")
 def executed(lab) -> Path:
     """The results notebook beside examples/ and a 10,000-row product, executed by nbconvert."""
@@ -83,9 +92,7 @@ def executed(lab) -> Path:
                    capture_output=True, env=env)
     notebook = lab.root / NOTEBOOK
     write_notebook(notebook)
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                    "--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=180", str(notebook)], check=True, capture_output=True,
-                   cwd=lab.root, env=env)
+    execute_in_place(notebook, lab)
     return notebook
 
 
@@ -282,11 +289,7 @@ def test_a_readers_frame_offers_no_save_the_server_would_refuse(lab, reader_prod
     notebook = lab.root / "reader.ipynb"
     write_notebook(notebook, ["%load_ext jupyter_dataproduct", f"%dataproduct connect {reader_product}",
                               '%dataproduct frame patients --where "age >= 40" --columns pidnum,age -o older'])
-    env = {**os.environ, "DATAPRODUCT_CONNECTIONS": str(lab.connections),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                    "--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=180", str(notebook)],
-                   check=True, capture_output=True, cwd=lab.root, env=env)
+    execute_in_place(notebook, lab, DATAPRODUCT_CONNECTIONS=str(lab.connections))
     open_notebook(page, lab, notebook.name)
     frame = cell_with(page, "--columns pidnum,age -o older").locator(f"{RESULT}[data-kind='frame']")
     expect(frame.locator(".jp-DataProduct-resultCopy")).to_be_visible()
@@ -301,11 +304,7 @@ def test_a_served_frames_progress_bar_shows_finished_when_reopened_and_when_run_
     notebook = lab.root / "progress.ipynb"
     write_notebook(notebook, ["%load_ext jupyter_dataproduct", f"%dataproduct connect {reader_product}",
                               "%dataproduct frame patients --columns pidnum,age,arms -o everyone"])
-    env = {**os.environ, "DATAPRODUCT_CONNECTIONS": str(lab.connections),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                    "--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=180", str(notebook)],
-                   check=True, capture_output=True, cwd=lab.root, env=env)
+    execute_in_place(notebook, lab, DATAPRODUCT_CONNECTIONS=str(lab.connections))
     open_notebook(page, lab, notebook.name)
     cell = cell_with(page, "-o everyone")
 
