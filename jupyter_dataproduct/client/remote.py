@@ -17,8 +17,10 @@ server that cannot send the file answers); ``parquet=False`` asks Arrow for ever
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from contextvars import ContextVar
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
@@ -35,6 +37,20 @@ TOKEN_ENV = "DATAPRODUCT_TOKEN"
 DEFAULT_COMPRESSION = "lz4"  # loopback and LAN: LZ4 decodes fastest; see bench/README.md
 API = "/api/products"
 HISTORY_PAGE = 500  # entries per request when the whole history is asked for
+
+# Who hears the bytes of results and artifacts arriving (set by `answers_progress`).
+_answers_progress: ContextVar[Callable[[ProgressEvent], None] | None] = ContextVar("answers_progress", default=None)
+
+
+@contextlib.contextmanager
+def answers_progress(progress: Callable[[ProgressEvent], None] | None) -> Iterator[None]:
+    """Within the block, results and artifacts received from a server report their bytes to
+    ``progress`` (a result's tables can be as large as a frame); other calls are unchanged."""
+    token = _answers_progress.set(progress)
+    try:
+        yield
+    finally:
+        _answers_progress.reset(token)
 
 
 class RemoteConnectionError(DataProductError):
@@ -109,14 +125,31 @@ class RemoteTransport(Transport):
         return response
 
     def _json(self, method: str, path: str = "", **kwargs: Any) -> Any:
-        response = self._request(method, self._base + path, **kwargs)
+        return self._decoded(self._request(method, self._base + path, **kwargs).content)
+
+    def _decoded(self, body: bytes) -> Any:
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError:
             raise RemoteConnectionError(f"{self.location} answered something that is not JSON.") from None
 
     def _result(self, method: str, path: str, **kwargs: Any) -> Result:
-        return wire.decode_result(self._json(method, path, **kwargs))
+        return wire.decode_result(self._answer(method, path, **kwargs))
+
+    def _answer(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A JSON answer that may be large (a result, an artifact): read as a stream while
+        someone listens for its progress (:func:`answers_progress`), else at once."""
+        progress = _answers_progress.get()
+        if progress is None:
+            return self._json(method, path, **kwargs)
+        with self._stream(method, path, **kwargs) as response:
+            counter = _ByteCounter(_body_chunks(response), int(response.headers.get("content-length") or 0), progress)
+            try:
+                body = b"".join(counter)
+            except self._httpx.HTTPError as exc:
+                raise RemoteConnectionError(f"The answer from {self.location} broke off: {exc}") from None
+            counter.finish()
+        return self._decoded(body)
 
     # -- metadata and snapshots ------------------------------------------------------------------
 
@@ -197,9 +230,8 @@ class RemoteTransport(Transport):
                           params={wire.COMPRESSION_PARAM: self._compression}) as response:
             # The body as it arrives (no decoding layer unless the server compressed it), copied
             # once, message by message, into the Arrow buffers the frame keeps.
-            chunks = response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()
             size = int(response.headers.get("content-length") or 0)
-            counter = _ByteCounter(chunks, size, progress)
+            counter = _ByteCounter(_body_chunks(response), size, progress)
             parquet = response.headers.get("content-type", "").split(";")[0].strip() == wire.PARQUET
             try:
                 if parquet:
@@ -252,7 +284,7 @@ class RemoteTransport(Transport):
         return self._json("PUT", f"/artifacts/{_seg(name)}", json=body)
 
     def load_artifact(self, name: str) -> tuple[dict[str, Any], Any]:
-        payload = self._json("GET", f"/artifacts/{_seg(name)}")
+        payload = self._answer("GET", f"/artifacts/{_seg(name)}")
         value = payload["value"]
         if payload["kind"] == "cohort":
             loaded: Any = Cohort(entity=value["entity"], tree=value["tree"], text=value.get("text"), artifact=name)
@@ -351,6 +383,11 @@ class _ResponseFile:
 
 
 # -- errors ---------------------------------------------------------------------------------------
+
+
+def _body_chunks(response: Any) -> Iterator[bytes]:
+    """The body as it arrives: raw (no decoding layer, no copy) unless the server compressed it."""
+    return response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()
 
 
 class _ByteCounter:

@@ -64,7 +64,8 @@ class DataProductMagics(Magics):
                          help="Library of frames returned by frame, load and Result.frame().")
     default_product = Unicode("", config=True, help="Product (path or URL) to connect to on first use.")
     display_max_rows = Int(10, config=True, help="Rows of each table shown in rich displays.")
-    show_progress = Bool(True, config=True, help="Show progress bars for snapshot builds and frames from a server.")
+    show_progress = Bool(True, config=True, help="Show progress bars for snapshot builds, frames from a server, "
+                         "and large results and artifacts from a server.")
     chart_svg = Bool(True, config=True, help="Add an SVG copy of each chart (needs vl-convert-python) "
                      "so that nbconvert HTML and other viewers without a Vega-Lite renderer show it.")
     bundle_max_rows = Int(100_000, config=True, help="Rows of each table carried (as Arrow) to JupyterLab's "

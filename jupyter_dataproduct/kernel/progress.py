@@ -21,27 +21,38 @@ UPDATES_PER_SECOND = 10
 
 
 class DisplayedProgress:
-    """A progress callback that draws its bar as a display output and redraws it in place."""
+    """A progress callback that draws its bar as a display output and redraws it in place.
 
-    def __init__(self, description: str, unit: str, display: Callable[..., Any]) -> None:
+    A ``lazy`` bar shows only once the work reports being under way: a transfer that is
+    over at its first report (a small answer) leaves no bar behind."""
+
+    def __init__(self, description: str, unit: str, display: Callable[..., Any], lazy: bool = False) -> None:
         self.description = description
         self.unit = unit
+        self._display = display
         self._started = self._last_drawn = time.monotonic()
         self._event = ProgressEvent(0, 0 if unit == "B" else 1, "")
-        self._handle = display(self, display_id=True)
+        self._handle = None if lazy else display(self, display_id=True)
         self._drawn = self._event
 
     def __call__(self, event: ProgressEvent) -> None:
         self._event = event
         now = time.monotonic()
         finished = bool(event.total) and event.done >= event.total
-        if finished or now - self._last_drawn >= 1 / UPDATES_PER_SECOND:
+        if self._handle is None:
+            if finished:
+                return
+            self._handle = self._display(self, display_id=True)
+            self._last_drawn, self._drawn = now, event
+        elif finished or now - self._last_drawn >= 1 / UPDATES_PER_SECOND:
             self._last_drawn = now
             self._draw()
 
     def close(self, stopped_by: BaseException | None = None) -> None:
         """Draw the last state unless it shows already; a bar stopped by an error says so
         instead of looking finished."""
+        if self._handle is None:
+            return
         if stopped_by is not None:
             self._event = ProgressEvent(self._event.done, self._event.total,
                                         f"stopped: {type(stopped_by).__name__}")
@@ -93,15 +104,17 @@ def _in_a_kernel() -> bool:
 
 
 @contextlib.contextmanager
-def notebook_progress(enabled: bool = True, description: str = "build", unit: str = "step") -> Iterator[Any]:
-    """A progress callback for the work in the ``with`` block (None when disabled)."""
+def notebook_progress(enabled: bool = True, description: str = "build", unit: str = "step",
+                      lazy: bool = False) -> Iterator[Any]:
+    """A progress callback for the work in the ``with`` block (None when disabled); ``lazy``:
+    in a notebook, shown only if the work reports being under way (see DisplayedProgress)."""
     if not enabled:
         yield None
         return
     if _in_a_kernel():
         from IPython.display import display
 
-        bar = DisplayedProgress(description, unit, display)
+        bar = DisplayedProgress(description, unit, display, lazy=lazy)
         try:
             yield bar
         except BaseException as error:
@@ -111,8 +124,22 @@ def notebook_progress(enabled: bool = True, description: str = "build", unit: st
         return
     from tqdm import tqdm
 
-    text_bar = tqdm(total=None if unit == "B" else 1, desc=description, unit=unit, unit_scale=unit == "B")
+    # A lazy text bar waits half a second before it shows: a quick answer prints nothing.
+    text_bar = tqdm(total=None if unit == "B" else 1, desc=description, unit=unit, unit_scale=unit == "B",
+                    delay=0.5 if lazy else 0)
     try:
         yield bar_updater(text_bar)
     finally:
         text_bar.close()
+
+
+@contextlib.contextmanager
+def answer_progress(magics: Any, product: Any, description: str) -> Iterator[None]:
+    """While a command waits for a server's answer (a result, an artifact): a bar of the bytes
+    arriving, shown only when the answer is large enough to take a while."""
+    from ..client.remote import answers_progress
+
+    enabled = magics.show_progress and not product.is_local
+    with notebook_progress(enabled=enabled, description=description, unit="B", lazy=True) as progress, \
+            answers_progress(progress):
+        yield

@@ -10,12 +10,16 @@ def add_arguments(parser):
 
 
 def run(magics, args, cell):
+    from ..progress import answer_progress
+
     product = magics.product(args.product)
     if args.rerun:
         entry = _entry(product, args.rerun)
-        value = product.rerun(entry["provenance"])
+        with answer_progress(magics, product, f"rerun {entry['provenance'].get('protocol', '')}"):
+            value = product.rerun(entry["provenance"])
     elif args.result:
-        value = product.history_result(_entry(product, args.result)["id"])
+        with answer_progress(magics, product, "history result"):
+            value = product.history_result(_entry(product, args.result)["id"])
     elif args.save:
         entry_id, name = args.save
         value = product.save(product.history_result(_entry(product, entry_id)["id"]), name)

@@ -7,7 +7,11 @@ def add_arguments(parser):
 
 
 def run(magics, args, cell):
-    artifact = magics.product(args.product).load(args.name)
+    from ..progress import answer_progress
+
+    product = magics.product(args.product)
+    with answer_progress(magics, product, f"load {args.name}"):
+        artifact = product.load(args.name)
     value = artifact.value
     magics.store(args.variable, value)
     return artifact if value is None else value

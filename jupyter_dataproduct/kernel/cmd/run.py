@@ -5,6 +5,7 @@ Runs a protocol; if PROTOCOL names no protocol but a plugin, runs the plugin dir
 
 from ...core.assignments import parse_assignments
 from ...core.errors import ProtocolNotFoundError
+from ..progress import answer_progress
 
 
 def add_arguments(parser):
@@ -17,13 +18,14 @@ def add_arguments(parser):
 def run(magics, args, cell):
     product = magics.product(args.product)
     parameters = parse_assignments(args.assignments)
-    try:
-        result = product.run(args.protocol, snapshot=args.snapshot, **parameters)
-    except ProtocolNotFoundError:
-        plugins = {p.name for p in product.plugins()}
-        if args.protocol not in plugins:
-            raise
-        result = product.run_plugin(args.protocol, snapshot=args.snapshot, **parameters)
+    with answer_progress(magics, product, f"run {args.protocol}"):
+        try:
+            result = product.run(args.protocol, snapshot=args.snapshot, **parameters)
+        except ProtocolNotFoundError:
+            plugins = {p.name for p in product.plugins()}
+            if args.protocol not in plugins:
+                raise
+            result = product.run_plugin(args.protocol, snapshot=args.snapshot, **parameters)
     magics.store(args.variable, result)
     show_notes(result)
     return result
