@@ -137,9 +137,10 @@ def notebook_progress(enabled: bool = True, description: str = "build", unit: st
 def answer_progress(magics: Any, product: Any, description: str) -> Iterator[None]:
     """While a command waits for a server's answer (a result, an artifact): a bar of the bytes
     arriving, shown only when the answer is large enough to take a while."""
+    if product.is_local or not magics.show_progress:
+        yield
+        return
     from ..client.remote import answers_progress
 
-    enabled = magics.show_progress and not product.is_local
-    with notebook_progress(enabled=enabled, description=description, unit="B", lazy=True) as progress, \
-            answers_progress(progress):
+    with notebook_progress(description=description, unit="B", lazy=True) as progress, answers_progress(progress):
         yield
