@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -235,7 +237,7 @@ class ArtifactStore:
         try:
             summary = write(work)
             meta = {
-                "name": name, "kind": kind, "created": now_iso(), "provenance": provenance,
+                "name": name, "kind": kind, "created": _created_now(), "provenance": provenance,
                 "description": description, "summary": summary, "saved_by": saved_by,
             }
             (work / ARTIFACT_FILE).write_text(json.dumps(meta, indent=2, default=str))
@@ -278,3 +280,19 @@ class ArtifactStore:
                 f"An artifact named {name!r} already exists; pass overwrite=True (--force) to replace it.",
                 details={"name": name},
             )
+
+
+_last_created = ""
+_created_lock = threading.Lock()
+
+
+def _created_now() -> str:
+    """The time to the millisecond, later than every artifact this process saved before: the
+    list is newest first, and saves in the same millisecond must still list in their order."""
+    global _last_created
+    with _created_lock:
+        created = now_iso()
+        if created <= _last_created:
+            created = (datetime.fromisoformat(_last_created) + timedelta(milliseconds=1)).isoformat(timespec="milliseconds")
+        _last_created = created
+    return created

@@ -70,6 +70,17 @@ def test_save_list_load_delete_a_cohort(product):
     assert files_under(product.artifacts.root) == ["names", "objects"]  # nothing left behind
 
 
+def test_artifacts_saved_in_the_same_millisecond_list_newest_first(product, monkeypatch):
+    from jupyter_dataproduct.core import artifacts
+
+    monkeypatch.setattr(artifacts, "now_iso", lambda: "2031-01-01T00:00:00.000+00:00")  # a stopped clock
+    monkeypatch.setattr(artifacts, "_last_created", "")  # and restored after, for the tests that follow
+    for name in ("zeta", "alpha", "mid"):
+        product.save_cohort(name, "people", "age > 1")
+    assert [a.name for a in product.artifacts.list()] == ["mid", "alpha", "zeta"]
+    assert len({a.created for a in product.artifacts.list()}) == 3
+
+
 def test_tables_and_results_round_trip(product):
     result = product.run("people", {"who": "smoker == true"})
     table = pl.DataFrame({"a": [1, 2, None], "b": ["x", None, "z"], "d": [None, 1.5, 2.5]})
