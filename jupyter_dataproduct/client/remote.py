@@ -143,7 +143,7 @@ class RemoteTransport(Transport):
         if progress is None:
             return self._json(method, path, **kwargs)
         with self._stream(method, path, **kwargs) as response:
-            counter = _ByteCounter(_body_chunks(response), int(response.headers.get("content-length") or 0), progress)
+            counter = _ByteCounter.reading(response, progress)
             try:
                 body = b"".join(counter)
             except self._httpx.HTTPError as exc:
@@ -230,12 +230,11 @@ class RemoteTransport(Transport):
                           params={wire.COMPRESSION_PARAM: self._compression}) as response:
             # The body as it arrives (no decoding layer unless the server compressed it), copied
             # once, message by message, into the Arrow buffers the frame keeps.
-            size = int(response.headers.get("content-length") or 0)
-            counter = _ByteCounter(_body_chunks(response), size, progress)
+            counter = _ByteCounter.reading(response, progress)
             parquet = response.headers.get("content-type", "").split(";")[0].strip() == wire.PARQUET
             try:
                 if parquet:
-                    return self._parquet_frame(counter, size)
+                    return self._parquet_frame(counter)
                 table = pa.ipc.open_stream(_ResponseFile(iter(counter))).read_all()
                 counter.finish()
             except (pa.ArrowInvalid, OSError, self._httpx.HTTPError) as exc:  # OSError: the stream ended early
@@ -243,12 +242,12 @@ class RemoteTransport(Transport):
         # One chunk per record batch, as a local frame has one per row group; no copy here.
         return pl.from_arrow(table, rechunk=False)  # type: ignore[return-value]
 
-    def _parquet_frame(self, counter: "_ByteCounter", size: int) -> pl.DataFrame:
+    def _parquet_frame(self, counter: "_ByteCounter") -> pl.DataFrame:
         """The entity's Parquet file, received whole (its footer comes last), then decoded on every core."""
         data = b"".join(counter)
         counter.finish()
-        if size and len(data) != size:
-            raise OSError(f"{len(data):,} of {size:,} bytes arrived")
+        if counter.total and len(data) != counter.total:
+            raise OSError(f"{len(data):,} of {counter.total:,} bytes arrived")
         try:
             return pl.read_parquet(data)
         except pl.exceptions.PolarsError as exc:
@@ -385,11 +384,6 @@ class _ResponseFile:
 # -- errors ---------------------------------------------------------------------------------------
 
 
-def _body_chunks(response: Any) -> Iterator[bytes]:
-    """The body as it arrives: raw (no decoding layer, no copy) unless the server compressed it."""
-    return response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()
-
-
 class _ByteCounter:
     """Chunks passed through while ``progress`` hears the bytes received (every 4 MB, and at
     the end: Arrow stops reading at the end-of-stream marker, before the iterator ends)."""
@@ -397,6 +391,13 @@ class _ByteCounter:
     def __init__(self, chunks: Iterator[bytes], total: int, progress: Callable[[ProgressEvent], None] | None) -> None:
         self.chunks, self.total, self.progress = chunks, total, progress
         self.done = 0
+
+    @classmethod
+    def reading(cls, response: Any, progress: Callable[[ProgressEvent], None] | None) -> "_ByteCounter":
+        """A streamed response's body as it arrives, of its ``Content-Length`` (0: not given):
+        raw (no decoding layer, no copy) unless the server compressed it."""
+        chunks = response.iter_bytes() if response.headers.get("content-encoding") else response.iter_raw()
+        return cls(chunks, int(response.headers.get("content-length") or 0), progress)
 
     def __iter__(self) -> Iterator[bytes]:
         reported = 0
